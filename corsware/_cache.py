@@ -1,0 +1,52 @@
+"""``PreflightCache``: a bounded, thread-safe map from preflight keys to answers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+__all__ = ["PreflightCache"]
+
+V = TypeVar("V")
+
+
+class PreflightCache(Generic[V]):
+    """A bounded cache of computed preflight answers.
+
+    Keys are chosen by the client (origin, method, header list), so the cache must stay
+    bounded whatever an attacker sends: past ``maxsize`` entries the oldest inserted entry
+    is evicted (FIFO; an LRU would need a write on every hit). Reads take no lock (a dict
+    lookup is atomic); writes take one, so threaded WSGI servers never corrupt it.
+    """
+
+    __slots__ = ("_data", "_lock", "maxsize")
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        if maxsize < 0:
+            raise ValueError("maxsize must be >= 0")
+        self.maxsize = maxsize
+        self._data: dict[Hashable, V] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        """Return the cached answer for ``key``, or None."""
+        return self._data.get(key)
+
+    def put(self, key: Hashable, value: V) -> None:
+        """Store an answer, evicting the oldest entries if the cache is full."""
+        if self.maxsize == 0:
+            return
+        with self._lock:
+            data = self._data
+            while len(data) >= self.maxsize:
+                del data[next(iter(data))]
+            data[key] = value
+
+    def clear(self) -> None:
+        """Forget every answer."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)

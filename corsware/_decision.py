@@ -1,0 +1,447 @@
+"""The CORS protocol, sans-IO: classify a request and compute corsware's answer.
+
+A :class:`Plan` is compiled once from validated settings. It holds every header value a
+response can carry, pre-encoded for both WSGI (``str``) and ASGI (``bytes``), so request
+time does lookups, not string building. Adapters translate their protocol to the few plain
+values the plan needs and its answer back; they implement no rule of their own.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final, NamedTuple
+
+from ._cache import PreflightCache
+from ._headers import (
+    MAX_REQUEST_METHOD_LENGTH,
+    NON_WILDCARD_REQUEST_HEADERS,
+    SAFELISTED_METHODS,
+    SAFELISTED_REQUEST_HEADERS,
+    is_token,
+    parse_request_headers,
+)
+from ._log import escape, logger
+from ._origins import MAX_ORIGIN_LENGTH, OriginMatcher
+from ._validate import Settings
+
+__all__ = ["Addition", "CORSDecision", "Plan", "PreflightAnswer", "RequestKind"]
+
+Pairs = tuple[tuple[str, str], ...]
+RawPairs = tuple[tuple[bytes, bytes], ...]
+
+#: Header names in the case corsware writes them (WSGI) and lower case (ASGI, HTTP/2).
+ACAO: Final = "Access-Control-Allow-Origin"
+ACAC: Final = "Access-Control-Allow-Credentials"
+ACAM: Final = "Access-Control-Allow-Methods"
+ACAH: Final = "Access-Control-Allow-Headers"
+ACMA: Final = "Access-Control-Max-Age"
+ACEH: Final = "Access-Control-Expose-Headers"
+ACAPN: Final = "Access-Control-Allow-Private-Network"
+REASON_HEADER: Final = "Corsware-Reason"
+
+#: Keys whose total length exceeds this are answered but not cached, which bounds the
+#: memory of a full cache to about ``maxsize`` KiB whatever clients send.
+_MAX_CACHED_KEY_LENGTH: Final = 1024
+
+
+class RequestKind(str, Enum):
+    """How the Fetch standard classifies a request (§ "CORS protocol")."""
+
+    NOT_CORS = "not-cors"  #: no ``Origin`` header
+    ACTUAL = "actual"  #: ``Origin`` present, not a preflight
+    PREFLIGHT = "preflight"  #: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``
+
+
+@dataclass(frozen=True, slots=True)
+class CORSDecision:
+    """What corsware does with one request, and why.
+
+    - ``allowed``: whether cross-origin access is granted (False for non-CORS requests).
+    - ``reaches_app``: False only for preflights, which corsware answers itself.
+    - ``status``: the status corsware answers a preflight with; None when the app answers.
+    - ``headers``: the headers corsware sends (preflight) or adds to the app's response,
+      ``Vary`` included.
+    - ``reason``: a stable code (``allowed``, ``origin_not_allowed``, ...); ``detail`` says
+      it in a sentence; ``rule`` names the configured rule that allowed the origin;
+      ``path_rule`` the per-path rule that applied, if any.
+    """
+
+    kind: RequestKind
+    allowed: bool
+    reaches_app: bool
+    status: int | None
+    headers: Pairs
+    reason: str
+    detail: str
+    rule: str | None = None
+    path_rule: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """The value of one of ``headers`` (case-insensitive name), or None."""
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None
+
+
+class Addition(NamedTuple):
+    """Headers to merge into the app's response to one request."""
+
+    text: Pairs
+    raw: RawPairs
+    vary_text: tuple[str, ...]
+    vary_raw: tuple[bytes, ...]
+    allowed: bool
+    rule: str | None
+
+
+class PreflightAnswer(NamedTuple):
+    """The complete response corsware sends to a preflight."""
+
+    status: int
+    text: Pairs
+    raw: RawPairs
+    allowed: bool
+    reason: str
+    detail: str
+    rule: str | None
+
+
+def _encode(pairs: Pairs) -> RawPairs:
+    # ASGI header names are lower case; values are latin-1 (RFC 9110 §5.5 obs-text).
+    return tuple((k.lower().encode("latin-1"), v.encode("latin-1", "backslashreplace")) for k, v in pairs)
+
+
+def _addition(pairs: Pairs, vary: tuple[str, ...], allowed: bool, rule: str | None) -> Addition:
+    return Addition(pairs, _encode(pairs), vary, tuple(v.encode("latin-1") for v in vary), allowed, rule)
+
+
+class Plan:
+    """One policy, compiled: everything a request needs, decided at construction."""
+
+    __slots__ = (
+        "_actual_tail",
+        "_actual_vary",
+        "_exact",
+        "_headers",
+        "_headers_value",
+        "_max_age",
+        "_methods",
+        "_methods_value",
+        "_preflight_vary",
+        "_static",
+        "cache",
+        "matcher",
+        "no_origin",
+        "refused",
+        "settings",
+        "varies_on_origin",
+    )  # fmt: skip
+
+    def __init__(self, settings: Settings, matcher: OriginMatcher, cache_size: int) -> None:
+        self.settings = s = settings
+        self.matcher = matcher
+        self.cache: PreflightCache[PreflightAnswer] = PreflightCache(cache_size)
+        # Fetch §"CORS protocol and HTTP caches": a response whose ACAO depends on the
+        # request's Origin must say Vary: Origin, on non-CORS responses too; a static '*'
+        # is sent on every response and needs no Vary.
+        self.varies_on_origin = matcher.allows_some and not s.any_origin
+        self._actual_vary: tuple[str, ...] = ("Origin",) if self.varies_on_origin else ()
+        tail: list[tuple[str, str]] = []
+        if s.credentials:
+            tail.append((ACAC, "true"))
+        if s.any_expose:
+            tail.append((ACEH, "*"))
+        elif s.expose:
+            tail.append((ACEH, ", ".join(s.expose)))
+        self._actual_tail: Pairs = tuple(tail)
+
+        #: Added to the response of a refused origin: no CORS header at all (not even
+        #: ACAC or ACEH, which Starlette leaks, #2560), only Vary.
+        self.refused = _addition((), self._actual_vary, False, None)
+        #: The static '*' headers, sent on every response when allow_origins is ['*'].
+        self._static = _addition(((ACAO, "*"), *tail), (), True, "'*'") if s.any_origin else None
+        #: Added to responses to requests without Origin; None means "leave untouched".
+        self.no_origin: Addition | None = self._static
+        if self.varies_on_origin:
+            self.no_origin = self.refused
+        # Exact origins: the whole header set for each, pre-encoded (one dict lookup).
+        self._exact: dict[str, Addition] = {
+            origin: _addition(((ACAO, origin), *tail), self._actual_vary, True, repr(origin))
+            for origin in matcher.exact
+        }
+
+        vary = [] if s.any_origin else ["Origin"]
+        vary += ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
+        vary.append("Access-Control-Request-Private-Network")
+        self._preflight_vary = ", ".join(vary)
+        self._methods = frozenset(s.methods)
+        self._methods_value = ", ".join(s.methods)
+        self._headers = frozenset(s.headers)
+        safelisted = [h for h in sorted(SAFELISTED_REQUEST_HEADERS) if h not in self._headers]
+        self._headers_value = ", ".join([*safelisted, *s.headers])
+        self._max_age = None if s.max_age is None else str(s.max_age)
+
+    # -- actual requests ---------------------------------------------------------------
+
+    def actual(self, origin: str, path: str = "") -> Addition:
+        """Headers for an actual CORS request from ``origin``; may call a sync callback."""
+        found = self._exact.get(origin)
+        if found is not None:
+            return found
+        rule = self.matcher.static_rule(origin)
+        if rule is None and self.matcher.has_callback:
+            result = self.matcher.callback_allows(origin)
+            if inspect.isawaitable(result):
+                _close(result)
+                raise TypeError(
+                    "allow_origin_callback returned an awaitable; async callbacks work under "
+                    "the ASGI middleware only (use policy.aevaluate() outside it)"
+                )
+            rule = "allow_origin_callback" if result else None
+        return self._actual_answer(origin, rule, path)
+
+    async def aactual(self, origin: str, path: str = "") -> Addition:
+        """Like :meth:`actual`, awaiting the origin callback if it is async."""
+        found = self._exact.get(origin)
+        if found is not None:
+            return found
+        rule = self.matcher.static_rule(origin)
+        if rule is None and self.matcher.has_callback:
+            rule = "allow_origin_callback" if await _resolve(self.matcher.callback_allows(origin)) else None
+        return self._actual_answer(origin, rule, path)
+
+    def _actual_answer(self, origin: str, rule: str | None, path: str) -> Addition:
+        if rule is None:
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "refused origin %s for %s: origin_not_allowed (no rule allows it)",
+                    escape(origin),
+                    escape(path),
+                )
+            return self.refused
+        if self._static is not None:
+            return self._static
+        return _addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, rule)
+
+    # -- preflight requests ------------------------------------------------------------
+
+    def preflight(
+        self,
+        origin: str,
+        method: str,
+        request_headers: str = "",
+        private_network: bool = False,
+        debug: bool = False,
+        path: str = "",
+    ) -> PreflightAnswer:
+        """Answer a preflight (Fetch §"CORS-preflight fetch"); may call a sync callback."""
+        key = (origin, method, request_headers, private_network, debug)
+        answer = self.cache.get(key)
+        if answer is None:
+            rule = self.matcher.static_rule(origin)
+            if rule is None and self.matcher.has_callback:
+                result = self.matcher.callback_allows(origin)
+                if inspect.isawaitable(result):
+                    _close(result)
+                    raise TypeError("allow_origin_callback returned an awaitable outside ASGI")
+                answer = self._preflight(origin, "allow_origin_callback" if result else None,
+                                         method, request_headers, private_network, debug)  # fmt: skip
+            else:
+                answer = self._preflight(origin, rule, method, request_headers, private_network, debug)
+                self._remember(key, answer)
+        if not answer.allowed and logger.isEnabledFor(logging.DEBUG):
+            _log_refused(answer, origin, method, request_headers, path)
+        return answer
+
+    async def apreflight(
+        self,
+        origin: str,
+        method: str,
+        request_headers: str = "",
+        private_network: bool = False,
+        debug: bool = False,
+        path: str = "",
+    ) -> PreflightAnswer:
+        """Like :meth:`preflight`, awaiting the origin callback if it is async."""
+        key = (origin, method, request_headers, private_network, debug)
+        answer = self.cache.get(key)
+        if answer is None:
+            rule = self.matcher.static_rule(origin)
+            if rule is None and self.matcher.has_callback:
+                allowed = await _resolve(self.matcher.callback_allows(origin))
+                answer = self._preflight(origin, "allow_origin_callback" if allowed else None,
+                                         method, request_headers, private_network, debug)  # fmt: skip
+            else:
+                answer = self._preflight(origin, rule, method, request_headers, private_network, debug)
+                self._remember(key, answer)
+        if not answer.allowed and logger.isEnabledFor(logging.DEBUG):
+            _log_refused(answer, origin, method, request_headers, path)
+        return answer
+
+    def _remember(self, key: tuple[str, str, str, bool, bool], answer: PreflightAnswer) -> None:
+        # Callback-decided answers are never cached (the callback is the dynamic part);
+        # oversized keys neither, which bounds the cache's memory.
+        if len(key[0]) + len(key[1]) + len(key[2]) <= _MAX_CACHED_KEY_LENGTH:
+            self.cache.put(key, answer)
+
+    def _preflight(
+        self,
+        origin: str,
+        rule: str | None,
+        method: str,
+        request_headers: str,
+        private_network: bool,
+        debug: bool,
+    ) -> PreflightAnswer:
+        s = self.settings
+        problems: list[tuple[str, str]] = []
+        if rule is None:
+            why = "is too long" if len(origin) > MAX_ORIGIN_LENGTH else "is not allowed by any rule"
+            problems.append(("origin_not_allowed", f"origin {escape(origin)} {why}"))
+
+        # Methods compare byte-exactly (Fetch §"CORS-preflight fetch" step 7): 'patch' is
+        # not 'PATCH', 'ET' is not 'GET'. Safelisted methods always pass.
+        method_ok = False
+        if len(method) > MAX_REQUEST_METHOD_LENGTH or not is_token(method):
+            problems.append(("request_method_invalid", f"requested method {escape(method)} is not a method token"))
+        elif s.any_method or method in self._methods or method in SAFELISTED_METHODS:
+            method_ok = True
+        else:
+            allowed = ", ".join(sorted({*s.methods, *SAFELISTED_METHODS}))
+            problems.append(("method_not_allowed", f"method {escape(method)} is not in allow_methods ({allowed})"))
+
+        names = parse_request_headers(request_headers) if request_headers else ()
+        granted: list[str] = []
+        if names is None:
+            problems.append(
+                ("request_headers_invalid", "Access-Control-Request-Headers is too long or not a list of header names")
+            )
+            names = ()
+        else:
+            denied: list[str] = []
+            for name in names:
+                if (
+                    name in self._headers
+                    or name in SAFELISTED_REQUEST_HEADERS
+                    or (s.any_header and name not in NON_WILDCARD_REQUEST_HEADERS)
+                ):
+                    granted.append(name)
+                else:
+                    denied.append(name)
+            if denied:
+                if s.any_header:
+                    # Fetch "CORS non-wildcard request-header name": '*' never covers it.
+                    problems.append(
+                        ("authorization_not_covered",
+                         "'*' in allow_headers does not cover 'authorization'; add 'Authorization' to allow_headers")
+                    )  # fmt: skip
+                else:
+                    problems.append(
+                        ("header_not_allowed",
+                         f"request header(s) {escape(', '.join(denied))} not in allow_headers")
+                    )  # fmt: skip
+
+        if private_network and not s.private_network:
+            problems.append(
+                ("private_network_not_allowed", "private network access requested, allow_private_network is off")
+            )
+
+        vary = ("Vary", self._preflight_vary)
+        if not problems:
+            out: list[tuple[str, str]] = [(ACAO, "*" if s.any_origin else origin)]
+            if s.credentials:
+                out.append((ACAC, "true"))
+            if s.any_method:
+                # '*' is a wildcard only without credentials (Fetch §http-new-header-syntax).
+                out.append((ACAM, method if s.credentials else "*"))
+            elif self._methods_value:
+                out.append((ACAM, self._methods_value))
+            if s.any_header:
+                if s.credentials:
+                    if names:
+                        out.append((ACAH, ",".join(names)))
+                else:
+                    value = "*, authorization" if "authorization" in self._headers else "*"
+                    out.append((ACAH, value))
+            elif self._headers_value:
+                out.append((ACAH, self._headers_value))
+            if self._max_age is not None:
+                out.append((ACMA, self._max_age))
+            if private_network:
+                out.append((ACAPN, "true"))
+            out.append(vary)
+            pairs = tuple(out)
+            return PreflightAnswer(204, pairs, _encode(pairs), True, "allowed", f"allowed by {rule}", rule)
+
+        reason = problems[0][0]
+        detail = "; ".join(text for _, text in problems)
+        if not debug:
+            # Fetch §"CORS protocol": denote failure with a non-ok status and omit the
+            # CORS headers; 403 is the standard's suggestion.
+            pairs = (vary, ("Content-Type", "text/plain"), ("Content-Length", "0"))
+            return PreflightAnswer(403, pairs, _encode(pairs), False, reason, detail, rule)
+        # Debug: an ok status with only what *is* allowed, so the browser's console names
+        # exactly what is missing; the browser still blocks the request.
+        out = []
+        if rule is not None:
+            out.append((ACAO, "*" if s.any_origin else origin))
+            if s.credentials:
+                out.append((ACAC, "true"))
+        if method_ok:
+            out.append((ACAM, method))
+        if granted:
+            out.append((ACAH, ",".join(granted)))
+        if private_network and s.private_network and rule is not None:
+            out.append((ACAPN, "true"))
+        out += [vary, (REASON_HEADER, detail[:1000].encode("ascii", "backslashreplace").decode("ascii"))]
+        pairs = tuple(out)
+        return PreflightAnswer(204, pairs, _encode(pairs), False, reason, detail, rule)
+
+    # -- websockets ----------------------------------------------------------------------
+
+    def websocket_allows(self, origin: str | None, own_origin: str | None) -> bool:
+        """Whether a WebSocket handshake from ``origin`` may proceed (sync callback only).
+
+        CORS does not cover WebSockets (RFC 6455 §10.2 leaves Origin checks to servers):
+        no Origin (non-browser client) and same-origin handshakes pass; cross-origin ones
+        must be allowed by the policy, which prevents Cross-Site WebSocket Hijacking.
+        """
+        if origin is None or origin == own_origin:
+            return True
+        return self.actual(origin).allowed
+
+    async def awebsocket_allows(self, origin: str | None, own_origin: str | None) -> bool:
+        """Like :meth:`websocket_allows`, awaiting an async origin callback."""
+        if origin is None or origin == own_origin:
+            return True
+        return (await self.aactual(origin)).allowed
+
+
+def _log_refused(answer: PreflightAnswer, origin: str, method: str, request_headers: str, path: str) -> None:
+    logger.debug(
+        "refused preflight for %s from origin %s (method %s, headers %s): %s: %s",
+        escape(path),
+        escape(origin),
+        escape(method),
+        escape(request_headers),
+        answer.reason,
+        answer.detail,
+    )
+
+
+async def _resolve(result: object) -> bool:
+    if inspect.isawaitable(result):
+        result = await result
+    return bool(result)
+
+
+def _close(result: Awaitable[object]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()  # avoid "coroutine was never awaited"

@@ -1,0 +1,118 @@
+"""What the WSGI and ASGI middleware share: construction from a policy or its keywords,
+atomic policy replacement, and the run-time debug switch."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypedDict
+
+from ._policy import CORSPolicy
+
+__all__ = ["MiddlewareBase", "PolicyOptions"]
+
+
+class PolicyOptions(TypedDict, total=False):
+    """The keywords of :class:`~corsware.CORSPolicy`, for typing ``**options``."""
+
+    allow_origins: Sequence[str] | str
+    allow_methods: Sequence[str] | str
+    allow_headers: Sequence[str] | str
+    allow_credentials: bool
+    allow_origin_regex: str | re.Pattern[str] | Sequence[str | re.Pattern[str]] | None
+    expose_headers: Sequence[str] | str
+    max_age: int | None
+    allow_private_network: bool
+    allow_origin_callback: Callable[[str], Any] | None
+    paths: Mapping[str | re.Pattern[str], CORSPolicy | Mapping[str, Any]] | None
+    dangerously_allow_null_origin: bool
+    dangerously_allow_insecure_origins: bool
+    dangerously_allow_public_suffix_patterns: bool
+    preflight_cache_size: int
+
+
+_DEFAULTS: dict[str, Any] = {
+    "allow_origins": (),
+    "allow_methods": ("GET", "HEAD", "POST"),
+    "allow_headers": (),
+    "allow_credentials": False,
+    "allow_origin_regex": None,
+    "expose_headers": (),
+    "max_age": 600,
+    "allow_private_network": False,
+    "allow_origin_callback": None,
+    "paths": None,
+    "dangerously_allow_null_origin": False,
+    "dangerously_allow_insecure_origins": False,
+    "dangerously_allow_public_suffix_patterns": False,
+    "preflight_cache_size": 1024,
+}
+
+
+class MiddlewareBase:
+    """Holds the policy of a middleware; see ``corsware.wsgi`` and ``corsware.asgi``."""
+
+    _policy: CORSPolicy
+    #: When True, refused preflights are answered with an ok status and only the headers
+    #: that *are* allowed, plus a ``Corsware-Reason`` header, so the browser console names
+    #: what is missing. The browser still blocks the request. Settable at run time.
+    debug: bool
+
+    def __init__(
+        self,
+        policy: CORSPolicy | None = None,
+        *,
+        debug: bool = False,
+        allow_origins: Sequence[str] | str = (),
+        allow_methods: Sequence[str] | str = ("GET", "HEAD", "POST"),
+        allow_headers: Sequence[str] | str = (),
+        allow_credentials: bool = False,
+        allow_origin_regex: str | re.Pattern[str] | Sequence[str | re.Pattern[str]] | None = None,
+        expose_headers: Sequence[str] | str = (),
+        max_age: int | None = 600,
+        allow_private_network: bool = False,
+        allow_origin_callback: Callable[[str], Any] | None = None,
+        paths: Mapping[str | re.Pattern[str], CORSPolicy | Mapping[str, Any]] | None = None,
+        dangerously_allow_null_origin: bool = False,
+        dangerously_allow_insecure_origins: bool = False,
+        dangerously_allow_public_suffix_patterns: bool = False,
+        preflight_cache_size: int = 1024,
+    ) -> None:
+        options: dict[str, Any] = {
+            "allow_origins": allow_origins,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "allow_credentials": allow_credentials,
+            "allow_origin_regex": allow_origin_regex,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+            "allow_private_network": allow_private_network,
+            "allow_origin_callback": allow_origin_callback,
+            "paths": paths,
+            "dangerously_allow_null_origin": dangerously_allow_null_origin,
+            "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
+            "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
+            "preflight_cache_size": preflight_cache_size,
+        }
+        given = [k for k, v in options.items() if v is not _DEFAULTS[k] and v != _DEFAULTS[k]]
+        if policy is not None:
+            if given:
+                raise TypeError(f"pass either policy= or policy options, not both (got policy= and {', '.join(given)})")
+            self.policy = policy
+        else:
+            self.policy = CORSPolicy(**options)
+        if not isinstance(debug, bool):
+            raise TypeError(f"debug must be True or False, not {debug!r}")
+        self.debug = debug
+
+    @property
+    def policy(self) -> CORSPolicy:
+        """The policy in force. Assigning a new one is atomic: each request reads it once,
+        so every request sees the old or the new policy, never a mix."""
+        return self._policy
+
+    @policy.setter
+    def policy(self, policy: CORSPolicy) -> None:
+        if not isinstance(policy, CORSPolicy):
+            raise TypeError(f"policy must be a corsware.CORSPolicy, not {type(policy).__name__}")
+        self._policy = policy

@@ -1,0 +1,372 @@
+"""Origins: the strict parser for configured patterns, and the compiled ``OriginMatcher``.
+
+Configured origins are *parsed*, not guessed: each entry is an exact serialised origin
+(``https://app.example.com``), a subdomain pattern (``https://*.example.com``, one or more
+whole DNS labels), or a port pattern (``http://localhost:*``). Regexes are a separate
+option, always matched with ``fullmatch``. All of it is compiled once; at request time an
+exact origin costs one set lookup.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from ._errors import Problem
+
+__all__ = [
+    "MAX_ORIGIN_LENGTH",
+    "OriginMatcher",
+    "OriginPattern",
+    "is_loopback_host",
+    "parse_origin_pattern",
+    "parse_request_origin",
+    "regex_problems",
+]
+
+#: Request Origin values longer than this are refused before any other work. A serialised
+#: origin is a scheme, a host of at most 253 characters and a port.
+MAX_ORIGIN_LENGTH: Final = 512
+
+_DEFAULT_PORTS: Final = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+_SCHEME_RE: Final = re.compile(r"[a-z][a-z0-9+.\-]*")
+_LABEL_RE: Final = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
+_IPV4_RE: Final = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){3}")
+# What a browser sends: Fetch "serialization of an origin" = scheme "://" host [":" port],
+# with the host already lower-cased and IDNA-encoded by the URL parser.
+_REQUEST_ORIGIN_RE: Final = re.compile(
+    r"([a-z][a-z0-9+.\-]*)://([a-z0-9\-._~!$&'()+;=]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?"
+)
+
+# Public suffixes that a subdomain pattern must not sit directly on top of when credentials
+# are allowed: every single-label TLD, plus the multi-label suffixes where strangers get
+# sibling subdomains (shared hosting, second-level country domains). Not the full Public
+# Suffix List (that would be a runtime dependency); the common cases of real mistakes.
+_PUBLIC_SUFFIXES: Final = frozenset(
+    {
+        "github.io", "gitlab.io", "herokuapp.com", "vercel.app", "netlify.app",
+        "pages.dev", "workers.dev", "web.app", "firebaseapp.com", "appspot.com",
+        "azurewebsites.net", "azurestaticapps.net", "cloudfront.net", "amazonaws.com",
+        "onrender.com", "fly.dev", "glitch.me", "repl.co", "ngrok.io", "ngrok-free.app",
+        "blogspot.com", "s3.amazonaws.com", "readthedocs.io", "surge.sh", "now.sh",
+        "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp",
+        "ne.jp", "or.jp", "co.kr", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn",
+        "com.tw", "com.hk", "com.sg", "com.br", "com.mx", "com.ar", "co.in", "co.nz",
+        "co.za", "com.tr", "com.ru", "co.il", "com.ua", "com.pl", "co.id", "com.my",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class OriginPattern:
+    """A configured origin, parsed.
+
+    ``kind`` is ``"exact"``, ``"subdomains"`` (``host`` is the suffix after ``*.``) or
+    ``"any-port"``; ``port`` is ``None`` for the scheme's default port, ``"*"`` for any.
+    """
+
+    text: str
+    kind: str
+    scheme: str
+    host: str
+    port: str | None
+
+    @property
+    def insecure(self) -> bool:
+        """Plain ``http``/``ws`` to a host that is not loopback: readable by any network peer."""
+        return self.scheme in ("http", "ws") and not is_loopback_host(self.host)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` is ``localhost``, a ``.localhost`` name, 127.0.0.0/8 or ``[::1]``."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    if host == "[::1]":
+        return True
+    return _IPV4_RE.fullmatch(host) is not None and host.startswith("127.")
+
+
+def _host_problem(host: str, allow_ip: bool) -> str | None:
+    """Return why ``host`` is not a valid lower-case ASCII host, or None if it is."""
+    if host.startswith("["):
+        if not host.endswith("]"):
+            return "has an unterminated IPv6 literal"
+        try:
+            addr = ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return "has an invalid IPv6 address"
+        if f"[{addr.compressed}]" != host:
+            return f"must write the IPv6 address as browsers do: '[{addr.compressed}]'"
+        return None if allow_ip else "cannot use '*.' with an IP address"
+    if _IPV4_RE.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return "has an invalid IPv4 address"
+        return None if allow_ip else "cannot use '*.' with an IP address"
+    if len(host) > 253:
+        return "has a host longer than 253 characters"
+    labels = host.split(".")
+    for label in labels:
+        if not label:
+            return "has an empty DNS label (two dots, or a leading or trailing dot)"
+        if _LABEL_RE.fullmatch(label) is None:
+            return f"has an invalid DNS label {label!r} (letters, digits and inner hyphens only)"
+    if labels[-1].isdigit():
+        return "has a numeric top-level label, which is not a domain name"
+    return None
+
+
+def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
+    """Parse one configured origin strictly, or say precisely what is wrong with it."""
+
+    def bad(code: str, why: str) -> Problem:
+        return Problem(field, text, code, f"{text!r} {why}")
+
+    if "://" not in text:
+        guess = text.strip("/").lower()
+        return bad("origin_no_scheme", f"has no scheme; write 'https://{guess}'")
+    scheme, rest = text.split("://", 1)
+    if _SCHEME_RE.fullmatch(scheme) is None:
+        if _SCHEME_RE.fullmatch(scheme.lower()):
+            return bad("origin_uppercase", f"must be lower case: write {_lower(text)!r}")
+        return bad("origin_invalid_scheme", f"has an invalid scheme {scheme!r}")
+    if "@" in rest:
+        return bad("origin_userinfo", "contains user information ('@'); an origin never does")
+    for mark, code in (("?", "origin_has_query"), ("#", "origin_has_path")):
+        if mark in rest:
+            fixed = f"{scheme}://{rest.split(mark, 1)[0].split('/', 1)[0]}"
+            return bad(code, f"has a query or fragment; an origin is only scheme://host[:port]: write {fixed!r}")
+    if "/" in rest:
+        authority, path = rest.split("/", 1)
+        fixed = f"{scheme}://{authority}"
+        if path == "":
+            return bad("origin_trailing_slash", f"ends with '/'; browsers never send it: write {fixed!r}")
+        return bad("origin_has_path", f"has a path; an origin is only scheme://host[:port]: write {fixed!r}")
+    if not rest.isascii():
+        try:
+            hint = f": write {scheme + '://' + rest.encode('idna').decode('ascii')!r}"
+        except UnicodeError:
+            hint = ""
+        return bad("origin_non_ascii", f"is not ASCII; browsers send the punycode form{hint}")
+    if rest != rest.lower():
+        return bad("origin_uppercase", f"must be lower case, as browsers send it: write {_lower(text)!r}")
+
+    host, port = rest, None
+    if rest.startswith("["):
+        end = rest.find("]")
+        if end != -1 and rest[end + 1 :].startswith(":"):
+            host, port = rest[: end + 1], rest[end + 2 :]
+    elif ":" in rest:
+        host, port = rest.rsplit(":", 1)
+    if port is not None and port != "*":
+        if not port.isdigit() or (len(port) > 1 and port[0] == "0") or not 0 < int(port) < 65536:
+            return bad("origin_invalid_port", f"has an invalid port {port!r} (1-65535, no leading zeros)")
+        if _DEFAULT_PORTS.get(scheme) == port:
+            return bad(
+                "origin_default_port",
+                f"names the default port, which browsers omit: write {f'{scheme}://{host}'!r}",
+            )
+
+    kind = "exact"
+    if host.startswith("*."):
+        kind, host = "subdomains", host[2:]
+    if "*" in host or (port is not None and "*" in port and port != "*"):
+        return bad(
+            "origin_wildcard_position",
+            "has '*' in the wrong place: it may only stand for whole leading DNS labels "
+            "('https://*.example.com') or the whole port ('http://localhost:*')",
+        )
+    if port == "*" and kind == "exact":
+        kind = "any-port"
+    problem = _host_problem(host, allow_ip=kind != "subdomains")
+    if problem is not None:
+        return bad("origin_invalid_host", problem)
+    return OriginPattern(text, kind, scheme, host, port)
+
+
+def _lower(text: str) -> str:
+    return text.lower()
+
+
+def parse_request_origin(origin: str) -> tuple[str, str, str | None] | None:
+    """Split a browser-serialised origin into (scheme, host, port), or None if it is not one."""
+    m = _REQUEST_ORIGIN_RE.fullmatch(origin)
+    if m is None:
+        return None
+    return m.group(1), m.group(2), m.group(3)
+
+
+def is_public_suffix(domain: str) -> bool:
+    """Whether ``domain`` is (approximately) a public suffix: a TLD or a known shared suffix."""
+    return "." not in domain or domain in _PUBLIC_SUFFIXES
+
+
+class OriginMatcher:
+    """Decides whether a request's ``Origin`` is allowed; compiled once from the settings.
+
+    Exact origins are one frozenset lookup. Subdomain patterns are indexed by
+    (scheme, suffix, port), so matching walks the request host's labels, never the list of
+    patterns: 10 000 patterns cost the same as one. Regexes are tried last, with fullmatch,
+    only on values that are syntactically origins.
+    """
+
+    __slots__ = ("_any_port", "_callback", "_null", "_regexes", "_subdomains", "any_origin", "exact")
+
+    def __init__(
+        self,
+        patterns: Sequence[OriginPattern],
+        regexes: Sequence[re.Pattern[str]] = (),
+        *,
+        any_origin: bool = False,
+        allow_null: bool = False,
+        callback: Callable[[str], object] | None = None,
+    ) -> None:
+        self.any_origin = any_origin
+        exact = {p.text for p in patterns if p.kind == "exact"}
+        if allow_null:
+            exact.add("null")
+        self.exact: frozenset[str] = frozenset(exact)
+        self._null = allow_null
+        self._any_port = {(p.scheme, p.host): p.text for p in patterns if p.kind == "any-port"}
+        self._subdomains = {(p.scheme, p.host, p.port): p.text for p in patterns if p.kind == "subdomains"}
+        self._regexes = tuple(regexes)
+        self._callback = callback
+
+    @property
+    def has_callback(self) -> bool:
+        """Whether an origin callback decides what the static rules do not allow."""
+        return self._callback is not None
+
+    @property
+    def allows_some(self) -> bool:
+        """Whether any origin at all can be allowed (else the policy never varies on Origin)."""
+        return bool(
+            self.any_origin or self.exact or self._any_port or self._subdomains
+            or self._regexes or self._callback
+        )  # fmt: skip
+
+    def static_rule(self, origin: str) -> str | None:
+        """Return the configured rule that allows ``origin``, or None; never calls the callback."""
+        if self.any_origin:
+            return "'*'"
+        if origin in self.exact:
+            return repr(origin)
+        if len(origin) > MAX_ORIGIN_LENGTH:
+            return None
+        if self._any_port or self._subdomains or self._regexes:
+            parts = parse_request_origin(origin)
+            if parts is None:
+                return None
+            scheme, host, port = parts
+            if self._any_port:
+                rule = self._any_port.get((scheme, host))
+                if rule is not None:
+                    return repr(rule)
+            if self._subdomains:
+                rule = self._subdomain_rule(scheme, host, port)
+                if rule is not None:
+                    return repr(rule)
+            for regex in self._regexes:
+                if regex.fullmatch(origin):
+                    return f"allow_origin_regex {regex.pattern!r}"
+        return None
+
+    def _subdomain_rule(self, scheme: str, host: str, port: str | None) -> str | None:
+        if host.startswith("[") or _IPV4_RE.fullmatch(host):
+            return None
+        # Only LDH labels can be subdomains; this also refuses '..' and empty labels.
+        if _host_problem(host, allow_ip=False) is not None:
+            return None
+        if port is not None and _DEFAULT_PORTS.get(scheme) == port:
+            return None  # browsers never send the default port
+        index = host.find(".")
+        table = self._subdomains
+        while index != -1:
+            suffix = host[index + 1 :]
+            rule = table.get((scheme, suffix, port)) or table.get((scheme, suffix, "*"))
+            if rule is not None:
+                return rule
+            index = host.find(".", index + 1)
+        return None
+
+    def callback_allows(self, origin: str) -> object:
+        """Call the origin callback (sync result, or an awaitable under ASGI)."""
+        assert self._callback is not None  # noqa: S101 - guarded by has_callback
+        if len(origin) > MAX_ORIGIN_LENGTH or (origin != "null" and parse_request_origin(origin) is None):
+            return False
+        return self._callback(origin)
+
+
+_LOOKALIKE_SUFFIX = "corsware-lookalike.invalid"
+
+
+def regex_problems(regex: re.Pattern[str], field: str, credentials: bool) -> list[Problem]:
+    """Find lookalike hosts a configured origin regex would admit, by probing it.
+
+    Probes are built from the domain names written in the regex: ``evil<domain>``,
+    ``<domain>.<attacker>``, and the domain with one of its dots replaced (an unescaped
+    ``.``). A regex that fullmatches any probe is refused, naming the probe it admits
+    (Starlette #800, flask-cors #209).
+    """
+    problems: list[Problem] = []
+    domains = _regex_domains(regex.pattern)
+    probes: list[str] = []
+    for domain in domains:
+        for scheme in ("https", "http"):
+            probes += [
+                f"{scheme}://evil{domain}",
+                f"{scheme}://evil-{domain}",
+                f"{scheme}://{domain}.{_LOOKALIKE_SUFFIX}",
+                f"{scheme}://a.{domain}.{_LOOKALIKE_SUFFIX}",
+            ]
+            for i, ch in enumerate(domain):
+                if ch == ".":
+                    swapped = domain[:i] + "x" + domain[i + 1 :]
+                    probes += [f"{scheme}://{swapped}", f"{scheme}://a.{swapped}"]
+    for probe in probes:
+        if regex.fullmatch(probe):
+            problems.append(
+                Problem(
+                    field,
+                    regex.pattern,
+                    "regex_matches_lookalike",
+                    f"{regex.pattern!r} also matches the lookalike origin {probe!r}: escape "
+                    "dots as '\\.' and anchor the host, e.g. r'https://([a-z0-9-]+\\.)*example\\.com'",
+                )
+            )
+            break
+    if credentials:
+        for probe in ("https://corsware-probe.invalid", "http://corsware-probe.invalid"):
+            if regex.fullmatch(probe):
+                problems.append(
+                    Problem(
+                        field,
+                        regex.pattern,
+                        "regex_matches_any_origin",
+                        f"{regex.pattern!r} matches any origin (e.g. {probe!r}), which with "
+                        "allow_credentials=True lets every site read users' data; list the "
+                        "origins or write a regex that names your domain",
+                    )
+                )
+                break
+    return problems
+
+
+_DOMAIN_IN_REGEX = re.compile(r"(?:[a-z0-9\-]+(?:\\?\.|\[\.\]))+[a-z]{2,63}", re.IGNORECASE)
+
+
+def _regex_domains(pattern: str) -> list[str]:
+    """Domain names written literally in a regex (``example\\.com``, ``example.com``)."""
+    found = []
+    for m in _DOMAIN_IN_REGEX.finditer(pattern):
+        text = m.group(0).replace("\\.", ".").replace("[.]", ".").lower()
+        text = text.lstrip(".")
+        if "." in text:
+            found.append(text)
+    # The shortest domain written is the one a lookalike would target ('example.com' in
+    # 'api\.example\.com'); keep all, shortest first, without duplicates.
+    return sorted(set(found), key=len)

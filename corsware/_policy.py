@@ -1,0 +1,440 @@
+"""``CORSPolicy``: the public, immutable configuration, compiled once into plans."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
+from ._errors import CORSConfigError, Problem
+from ._origins import OriginMatcher
+from ._paths import PathPattern, normalise_path
+from ._validate import Settings, validate
+
+__all__ = ["OPTION_NAMES", "CORSPolicy"]
+
+_SAFELISTED_DEFAULT: Final = ("GET", "HEAD", "POST")
+
+#: Every keyword ``CORSPolicy`` accepts, in documentation order.
+OPTION_NAMES: Final = (
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "allow_credentials",
+    "allow_origin_regex",
+    "expose_headers",
+    "max_age",
+    "allow_private_network",
+    "allow_origin_callback",
+    "paths",
+    "dangerously_allow_null_origin",
+    "dangerously_allow_insecure_origins",
+    "dangerously_allow_public_suffix_patterns",
+    "preflight_cache_size",
+)
+
+HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]]
+
+
+class CORSPolicy:
+    """A validated, immutable CORS policy. Nothing is allowed until configured.
+
+    All arguments are keyword-only; the first seven have exactly the names (and, where safe,
+    the meaning) of Starlette's ``CORSMiddleware``.
+
+    ``allow_origins`` (list of str, default ``[]``)
+        Exact origins (``"https://app.example.com"``), subdomain patterns
+        (``"https://*.example.com"``: one or more whole labels, never the apex, never
+        ``evil-example.com``), port patterns (``"http://localhost:*"``), or ``"*"`` alone
+        (any origin; not with credentials). ``"null"`` needs
+        ``dangerously_allow_null_origin=True``. Origins are written exactly as browsers
+        send them: lower case, no path, no trailing slash, no default port, punycode.
+    ``allow_methods`` (list of str or ``"*"``, default ``["GET", "HEAD", "POST"]``)
+        Methods a preflight may ask for; compared byte-exactly. ``"*"`` allows any method
+        (reflected for credentialed requests). CONNECT, TRACE and TRACK are refused.
+    ``allow_headers`` (list of str or ``"*"``, default ``[]``)
+        Request headers scripts may send, case-insensitive. The CORS-safelisted names
+        (Accept, Accept-Language, Content-Language, Content-Type) are always allowed.
+        ``"*"`` allows any header except ``Authorization``, which must be listed.
+    ``allow_credentials`` (bool, default False)
+        Send ``Access-Control-Allow-Credentials: true``: cookies and HTTP auth may be sent
+        and responses read. Refused with ``"*"`` origins, ``"*"`` expose headers, plain-http
+        origins and public-suffix patterns unless the matching ``dangerously_`` flag is set.
+    ``allow_origin_regex`` (str, ``re.Pattern`` or a list of them, default None)
+        Matched with ``fullmatch`` against the whole origin. Regexes that admit a lookalike
+        host (an unescaped dot, an unanchored domain) are refused at construction.
+    ``expose_headers`` (list of str or ``"*"``, default ``[]``)
+        Response headers scripts may read (``"*"`` only without credentials).
+    ``max_age`` (int seconds 0..86400 or None, default 600)
+        How long browsers may cache a preflight; None omits the header (browsers use 5 s).
+    ``allow_private_network`` (bool, default False)
+        Answer ``Access-Control-Request-Private-Network: true`` (Private Network Access)
+        with ``Access-Control-Allow-Private-Network: true``, for allowed origins only.
+    ``allow_origin_callback`` (callable, default None)
+        ``callback(origin) -> bool`` consulted for origins no static rule allows; under
+        ASGI it may be ``async``. Its answers are never cached.
+    ``paths`` (mapping of path pattern to ``CORSPolicy`` or mapping of options)
+        Per-path policies, first match in declaration order wins; unmatched paths use this
+        policy's own settings. Patterns are literal paths, globs (``"/api/*"``) or
+        compiled regexes (``fullmatch``), matched case-sensitively on the router's path.
+    ``dangerously_allow_null_origin``, ``dangerously_allow_insecure_origins``,
+    ``dangerously_allow_public_suffix_patterns`` (bool, default False)
+        Loud opt-ins for configurations that are refused by default.
+    ``preflight_cache_size`` (int, default 1024)
+        Bound on cached preflight answers (per policy); 0 disables the cache.
+
+    Raises :class:`CORSConfigError` listing every problem found.
+    """
+
+    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rules", "_settings")
+
+    def __init__(
+        self,
+        *,
+        allow_origins: Sequence[str] | str = (),
+        allow_methods: Sequence[str] | str = _SAFELISTED_DEFAULT,
+        allow_headers: Sequence[str] | str = (),
+        allow_credentials: bool = False,
+        allow_origin_regex: str | re.Pattern[str] | Sequence[str | re.Pattern[str]] | None = None,
+        expose_headers: Sequence[str] | str = (),
+        max_age: int | None = 600,
+        allow_private_network: bool = False,
+        allow_origin_callback: Callable[[str], Any] | None = None,
+        paths: Mapping[str | re.Pattern[str], CORSPolicy | Mapping[str, Any]] | None = None,
+        dangerously_allow_null_origin: bool = False,
+        dangerously_allow_insecure_origins: bool = False,
+        dangerously_allow_public_suffix_patterns: bool = False,
+        preflight_cache_size: int = 1024,
+    ) -> None:
+        settings, problems = validate(
+            allow_origins=allow_origins,
+            allow_methods=allow_methods,
+            allow_headers=allow_headers,
+            allow_credentials=allow_credentials,
+            allow_origin_regex=allow_origin_regex,
+            expose_headers=expose_headers,
+            max_age=max_age,
+            allow_private_network=allow_private_network,
+            allow_origin_callback=allow_origin_callback,
+            dangerously_allow_null_origin=dangerously_allow_null_origin,
+            dangerously_allow_insecure_origins=dangerously_allow_insecure_origins,
+            dangerously_allow_public_suffix_patterns=dangerously_allow_public_suffix_patterns,
+        )
+        if (
+            isinstance(preflight_cache_size, bool)
+            or not isinstance(preflight_cache_size, int)
+            or preflight_cache_size < 0
+        ):
+            problems.append(
+                Problem("preflight_cache_size", preflight_cache_size, "invalid_type", "must be a whole number >= 0")
+            )
+        rules = _compile_paths(paths, problems)
+        if problems:
+            raise CORSConfigError(problems)
+        self._kwargs: dict[str, Any] = {
+            "allow_origins": allow_origins,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "allow_credentials": allow_credentials,
+            "allow_origin_regex": allow_origin_regex,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+            "allow_private_network": allow_private_network,
+            "allow_origin_callback": allow_origin_callback,
+            "paths": paths,
+            "dangerously_allow_null_origin": dangerously_allow_null_origin,
+            "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
+            "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
+            "preflight_cache_size": preflight_cache_size,
+        }
+        self._settings: Settings = settings
+        matcher = OriginMatcher(
+            settings.origins,
+            settings.regexes,
+            any_origin=settings.any_origin,
+            allow_null=settings.allow_null,
+            callback=settings.callback,
+        )
+        self._plan = Plan(settings, matcher, preflight_cache_size)
+        self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
+
+    # -- construction from data ------------------------------------------------------
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> CORSPolicy:
+        """Build a policy from plain data (a parsed TOML/JSON policy file, env, ...).
+
+        Keys are exactly the keyword names of ``CORSPolicy``; unknown keys are reported
+        with a "did you mean" suggestion, together with every other problem.
+        """
+        if not isinstance(data, Mapping):
+            raise CORSConfigError(
+                [
+                    Problem(
+                        "(policy)", data, "invalid_type", f"a policy must be a table/object, not {type(data).__name__}"
+                    )
+                ]
+            )
+        problems: list[Problem] = []
+        known = set(OPTION_NAMES) - {"allow_origin_callback"}
+        for key in data:
+            if key not in known:
+                close = difflib.get_close_matches(str(key), sorted(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else f"; known options: {', '.join(sorted(known))}"
+                problems.append(Problem(str(key), data[key], "unknown_option", f"is not a CORSPolicy option{hint}"))
+        kwargs = {k: v for k, v in data.items() if k in known}
+        if isinstance(kwargs.get("paths"), Mapping):
+            kwargs["paths"] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in kwargs["paths"].items()}
+        try:
+            policy = cls(**kwargs)
+        except CORSConfigError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise CORSConfigError(problems)
+        return policy
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> CORSPolicy:
+        """Load a policy file: TOML (``.toml``) or JSON (``.json``), keys as in ``from_mapping``."""
+        return cls.from_mapping(load_policy_file(path))
+
+    def replace(self, **changes: Any) -> CORSPolicy:
+        """Return a new policy with some options changed (this one is immutable)."""
+        return type(self)(**{**self._kwargs, **changes})
+
+    # -- request time ------------------------------------------------------------------
+
+    def rule_for(self, path: str) -> tuple[str | None, CORSPolicy]:
+        """The per-path rule (its pattern text, or None) and the policy that applies to ``path``."""
+        if self._rules:
+            path = normalise_path(path)
+            for pattern, policy in self._rules:
+                if pattern.matches(path):
+                    return pattern.text, policy
+        return None, self
+
+    def plan_for(self, path: str) -> Plan:
+        """The compiled plan for ``path`` (low-level API used by the adapters)."""
+        if not self._rules:
+            return self._plan
+        return self.rule_for(path)[1]._plan
+
+    @property
+    def varies_on_origin(self) -> bool:
+        """Whether any response of this policy (or of a per-path rule) depends on Origin."""
+        return self._plan.varies_on_origin or any(p._plan.varies_on_origin for _, p in self._rules)
+
+    def evaluate(self, method: str, path: str = "/", headers: HeaderInput = ()) -> CORSDecision:
+        """Decide a request given as plain strings, without any app or server.
+
+        ``headers`` is a mapping or a list of (name, value) pairs; names are
+        case-insensitive and repeated ``Origin`` headers make the origin invalid, as on the
+        wire. An async ``allow_origin_callback`` needs :meth:`aevaluate`.
+        """
+        kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
+        if kind is RequestKind.PREFLIGHT:
+            return _preflight_decision(plan.preflight(origin, acrm, acrh, pna, path=path), path_rule)
+        if kind is RequestKind.ACTUAL:
+            return _actual_decision(plan.actual(origin, path), path_rule)
+        return _not_cors_decision(plan, path_rule)
+
+    async def aevaluate(self, method: str, path: str = "/", headers: HeaderInput = ()) -> CORSDecision:
+        """Like :meth:`evaluate`, awaiting an async ``allow_origin_callback``."""
+        kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
+        if kind is RequestKind.PREFLIGHT:
+            return _preflight_decision(await plan.apreflight(origin, acrm, acrh, pna, path=path), path_rule)
+        if kind is RequestKind.ACTUAL:
+            return _actual_decision(await plan.aactual(origin, path), path_rule)
+        return _not_cors_decision(plan, path_rule)
+
+    def _classify(
+        self, method: str, path: str, headers: HeaderInput
+    ) -> tuple[RequestKind, Plan, str | None, str, str, str, bool]:
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        origins: list[str] = []
+        acrm: str | None = None
+        acrh: list[str] = []
+        pna = False
+        for name, value in items:
+            low = name.lower()
+            if low == "origin":
+                origins.append(value)
+            elif low == "access-control-request-method":
+                acrm = value
+            elif low == "access-control-request-headers":
+                acrh.append(value)
+            elif low == "access-control-request-private-network":
+                pna = value == "true"
+        path_rule, policy = self.rule_for(path)
+        plan = policy._plan
+        origin = ", ".join(origins)
+        # Fetch §"CORS protocol": a CORS request has Origin; a preflight is an OPTIONS
+        # CORS request with Access-Control-Request-Method. OPTIONS without it is an
+        # ordinary request and goes to the app.
+        if not origins:
+            return RequestKind.NOT_CORS, plan, path_rule, "", "", "", False
+        if method == "OPTIONS" and acrm is not None:
+            return RequestKind.PREFLIGHT, plan, path_rule, origin, acrm, ",".join(acrh), pna
+        return RequestKind.ACTUAL, plan, path_rule, origin, "", "", False
+
+    # -- self-description --------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """The normalised settings, as plain data that ``from_mapping`` accepts back."""
+        s = self._settings
+        origins = ["*"] if s.any_origin else [p.text for p in s.origins]
+        if s.allow_null:
+            origins.append("null")
+        out: dict[str, Any] = {
+            "allow_origins": origins,
+            "allow_methods": ["*"] if s.any_method else list(s.methods),
+            "allow_headers": (["*"] if s.any_header else []) + list(s.headers),
+            "allow_credentials": s.credentials,
+            "allow_origin_regex": [r.pattern for r in s.regexes],
+            "expose_headers": ["*"] if s.any_expose else list(s.expose),
+            "max_age": s.max_age,
+            "allow_private_network": s.private_network,
+        }
+        if s.callback is not None:
+            out["allow_origin_callback"] = getattr(s.callback, "__qualname__", repr(s.callback))
+        for flag in ("dangerously_allow_null_origin", "dangerously_allow_insecure_origins",
+                     "dangerously_allow_public_suffix_patterns"):  # fmt: skip
+            if self._kwargs[flag]:
+                out[flag] = True
+        if self._rules:
+            out["paths"] = {pattern.text: policy.describe() for pattern, policy in self._rules}
+        return out
+
+    def __repr__(self) -> str:
+        return f"CORSPolicy({', '.join(f'{k}={v!r}' for k, v in self.describe().items())})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CORSPolicy):
+            return NotImplemented
+        return self.describe() == other.describe()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.describe(), sort_keys=True, default=str))
+
+
+def _compile_paths(paths: object, problems: list[Problem]) -> tuple[tuple[PathPattern, CORSPolicy], ...]:
+    if paths is None:
+        return ()
+    if not isinstance(paths, Mapping):
+        problems.append(
+            Problem(
+                "paths", paths, "invalid_type", "must be a mapping of path pattern to policy (dicts keep their order)"
+            )
+        )
+        return ()
+    rules: list[tuple[PathPattern, CORSPolicy]] = []
+    for key, value in paths.items():
+        field = f"paths[{key if isinstance(key, str) else getattr(key, 'pattern', key)!r}]"
+        if not isinstance(key, (str, re.Pattern)) or (isinstance(key, str) and not key.startswith(("/", "*"))):
+            problems.append(
+                Problem(
+                    field,
+                    key,
+                    "invalid_path_pattern",
+                    "must be a path starting with '/' (globs allowed) or an re.Pattern",
+                )
+            )
+            continue
+        policy: CORSPolicy | None = None
+        if isinstance(value, CORSPolicy):
+            policy = value
+        elif isinstance(value, Mapping):
+            try:
+                policy = CORSPolicy.from_mapping(value)
+            except CORSConfigError as exc:
+                problems.extend(Problem(f"{field}.{p.field}", p.value, p.code, p.message) for p in exc.problems)
+                continue
+        else:
+            problems.append(Problem(field, value, "invalid_type", "must be a CORSPolicy or a mapping of its options"))
+            continue
+        if policy._rules:
+            problems.append(Problem(field, value, "nested_paths", "a per-path policy cannot have paths of its own"))
+            continue
+        rules.append((PathPattern(key), policy))
+    return tuple(rules)
+
+
+def load_policy_file(path: str | Path) -> dict[str, Any]:
+    """Read a TOML or JSON policy file into a mapping; problems raise ``CORSConfigError``."""
+    p = Path(path)
+    field = str(p)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise CORSConfigError(
+            [Problem(field, str(p), "file_unreadable", f"cannot read the policy file: {exc.strerror or exc}")]
+        ) from None
+    if p.suffix.lower() == ".json":
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CORSConfigError([Problem(field, str(p), "file_malformed", f"is not valid JSON: {exc}")]) from None
+    elif p.suffix.lower() == ".toml":
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            try:
+                import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
+            except ImportError:
+                raise CORSConfigError(
+                    [
+                        Problem(
+                            field,
+                            str(p),
+                            "toml_unavailable",
+                            "reading TOML on Python 3.10 needs 'pip install tomli' (or use JSON)",
+                        )
+                    ]
+                ) from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CORSConfigError([Problem(field, str(p), "file_malformed", f"is not valid TOML: {exc}")]) from None
+    else:
+        raise CORSConfigError([Problem(field, str(p), "file_type", "a policy file must end in .toml or .json")])
+    if not isinstance(data, dict):
+        raise CORSConfigError(
+            [Problem(field, str(p), "file_malformed", "must hold a table/object of options at top level")]
+        )
+    return data
+
+
+def _actual_decision(add: Addition, path_rule: str | None) -> CORSDecision:
+    headers = add.text + ((("Vary", ", ".join(add.vary_text)),) if add.vary_text else ())
+    if add.allowed:
+        return CORSDecision(
+            RequestKind.ACTUAL, True, True, None, headers, "allowed", f"allowed by {add.rule}", add.rule, path_rule
+        )
+    return CORSDecision(
+        RequestKind.ACTUAL, False, True, None, headers, "origin_not_allowed",
+        "the origin is not allowed by any rule; the request reaches the app without CORS headers",
+        None, path_rule,
+    )  # fmt: skip
+
+
+def _preflight_decision(answer: PreflightAnswer, path_rule: str | None) -> CORSDecision:
+    return CORSDecision(
+        RequestKind.PREFLIGHT, answer.allowed, False, answer.status, answer.text,
+        answer.reason, answer.detail, answer.rule, path_rule,
+    )  # fmt: skip
+
+
+def _not_cors_decision(plan: Plan, path_rule: str | None) -> CORSDecision:
+    add = plan.no_origin
+    headers: tuple[tuple[str, str], ...] = ()
+    if add is not None:
+        headers = add.text + ((("Vary", ", ".join(add.vary_text)),) if add.vary_text else ())
+    return CORSDecision(
+        RequestKind.NOT_CORS, False, True, None, headers, "no_origin",
+        "no Origin header: not a CORS request", None, path_rule,
+    )  # fmt: skip

@@ -1,0 +1,391 @@
+"""Validation of ``CORSPolicy`` settings: per-field checks and cross-field security rules.
+
+Every check appends a :class:`Problem` instead of raising, so one ``CORSConfigError``
+reports everything wrong with a configuration at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from ._errors import Problem
+from ._headers import (
+    FORBIDDEN_METHODS,
+    FORBIDDEN_REQUEST_HEADER_PREFIXES,
+    FORBIDDEN_REQUEST_HEADERS,
+    NORMALISED_METHODS,
+    is_token,
+)
+from ._origins import OriginPattern, is_public_suffix, parse_origin_pattern, regex_problems
+
+__all__ = ["MAX_AGE_LIMIT", "Settings", "validate"]
+
+#: Firefox's cap on Access-Control-Max-Age; larger values are refused as meaningless.
+MAX_AGE_LIMIT: Final = 86400
+
+
+@dataclass
+class Settings:
+    """Normalised, validated settings: what the compiled plan is built from."""
+
+    origins: list[OriginPattern] = field(default_factory=list)
+    any_origin: bool = False
+    allow_null: bool = False
+    regexes: list[re.Pattern[str]] = field(default_factory=list)
+    methods: tuple[str, ...] = ()
+    any_method: bool = False
+    headers: tuple[str, ...] = ()
+    any_header: bool = False
+    expose: tuple[str, ...] = ()
+    any_expose: bool = False
+    credentials: bool = False
+    max_age: int | None = None
+    private_network: bool = False
+    callback: Callable[[str], object] | None = None
+
+
+def _strings(name: str, value: object, problems: list[Problem], *, star: bool = True) -> list[str] | None:
+    """Read a sequence-of-strings option; ``"*"`` alone may be a bare string."""
+    if isinstance(value, str):
+        if star and value == "*":
+            return ["*"]
+        problems.append(
+            Problem(
+                name,
+                value,
+                "bare_string",
+                f"is the string {value!r}, not a list; write [{value!r}]"
+                + (" (only '*' may be given as a bare string)" if star else ""),
+            )
+        )
+        return None
+    if not isinstance(value, Iterable) or isinstance(value, (bytes, dict)):
+        problems.append(Problem(name, value, "invalid_type", f"must be a list of strings, not {type(value).__name__}"))
+        return None
+    items = list(value)
+    bad = [item for item in items if not isinstance(item, str)]
+    if bad:
+        problems.append(
+            Problem(name, bad[0], "invalid_type", f"must hold only strings; {bad[0]!r} is a {type(bad[0]).__name__}")
+        )
+        return None
+    return items
+
+
+def _flag(name: str, value: object, problems: list[Problem]) -> bool:
+    if not isinstance(value, bool):
+        problems.append(Problem(name, value, "invalid_type", f"must be True or False, not {value!r}"))
+        return False
+    return value
+
+
+def validate(
+    *,
+    allow_origins: object,
+    allow_methods: object,
+    allow_headers: object,
+    allow_credentials: object,
+    allow_origin_regex: object,
+    expose_headers: object,
+    max_age: object,
+    allow_private_network: object,
+    allow_origin_callback: object,
+    dangerously_allow_null_origin: object,
+    dangerously_allow_insecure_origins: object,
+    dangerously_allow_public_suffix_patterns: object,
+) -> tuple[Settings, list[Problem]]:
+    """Check every setting; return the normalised settings and all problems found."""
+    problems: list[Problem] = []
+    s = Settings()
+    s.credentials = _flag("allow_credentials", allow_credentials, problems)
+    s.private_network = _flag("allow_private_network", allow_private_network, problems)
+    allow_null = _flag("dangerously_allow_null_origin", dangerously_allow_null_origin, problems)
+    allow_insecure = _flag("dangerously_allow_insecure_origins", dangerously_allow_insecure_origins, problems)
+    allow_psl = _flag("dangerously_allow_public_suffix_patterns", dangerously_allow_public_suffix_patterns, problems)
+
+    _validate_origins(s, allow_origins, allow_null, allow_insecure, allow_psl, problems)
+    _validate_regexes(s, allow_origin_regex, problems)
+    _validate_methods(s, allow_methods, problems)
+    _validate_headers(s, allow_headers, expose_headers, problems)
+
+    if max_age is not None:
+        if isinstance(max_age, bool) or not isinstance(max_age, int):
+            problems.append(
+                Problem(
+                    "max_age", max_age, "invalid_type", f"must be a whole number of seconds or None, not {max_age!r}"
+                )
+            )
+        elif not 0 <= max_age <= MAX_AGE_LIMIT:
+            problems.append(
+                Problem(
+                    "max_age",
+                    max_age,
+                    "max_age_out_of_range",
+                    f"{max_age} is outside 0..{MAX_AGE_LIMIT} (browsers cap it: Chromium at 7200, "
+                    f"Firefox at 86400); use a value in that range, or None to omit the header",
+                )
+            )
+        else:
+            s.max_age = max_age
+
+    if allow_origin_callback is not None:
+        if not callable(allow_origin_callback):
+            problems.append(
+                Problem(
+                    "allow_origin_callback",
+                    allow_origin_callback,
+                    "invalid_type",
+                    "must be a callable taking the origin string and returning a bool",
+                )
+            )
+        else:
+            s.callback = allow_origin_callback
+    return s, problems
+
+
+def _validate_origins(
+    s: Settings,
+    value: object,
+    allow_null: bool,
+    allow_insecure: bool,
+    allow_psl: bool,
+    problems: list[Problem],
+) -> None:
+    items = _strings("allow_origins", value, problems)
+    if items is None:
+        return
+    for item in dict.fromkeys(items):  # de-duplicated, order kept
+        if item == "*":
+            s.any_origin = True
+            continue
+        if item == "null":
+            if allow_null:
+                s.allow_null = True
+            else:
+                problems.append(
+                    Problem(
+                        "allow_origins",
+                        item,
+                        "null_origin",
+                        "'null' is the origin of every sandboxed iframe and local file, so "
+                        "allowing it allows any site that sandboxes itself; if you really need "
+                        "it, also pass dangerously_allow_null_origin=True",
+                    )
+                )
+            continue
+        parsed = parse_origin_pattern(item, "allow_origins")
+        if isinstance(parsed, Problem):
+            problems.append(parsed)
+            continue
+        s.origins.append(parsed)
+        if s.credentials and parsed.insecure and not allow_insecure:
+            problems.append(
+                Problem(
+                    "allow_origins",
+                    item,
+                    "insecure_origin_with_credentials",
+                    f"{item!r} is plain {parsed.scheme}, so any network attacker can run "
+                    "script as it and read credentialed responses; use https (loopback is "
+                    "exempt), or pass dangerously_allow_insecure_origins=True",
+                )
+            )
+        if s.credentials and parsed.kind == "subdomains" and is_public_suffix(parsed.host) and not allow_psl:
+            problems.append(
+                Problem(
+                    "allow_origins",
+                    item,
+                    "public_suffix_pattern_with_credentials",
+                    f"{item!r} covers every site under the public suffix {parsed.host!r}, "
+                    "which strangers can register; list your own origins, or pass "
+                    "dangerously_allow_public_suffix_patterns=True",
+                )
+            )
+    if s.any_origin:
+        if s.credentials:
+            problems.append(
+                Problem(
+                    "allow_origins",
+                    "*",
+                    "wildcard_origin_with_credentials",
+                    "'*' together with allow_credentials=True would let every website read "
+                    "your users' authenticated responses (browsers refuse '*' with "
+                    "credentials, so it would have to reflect any origin); list the origins "
+                    "that may send credentials, e.g. ['https://app.example.com']",
+                )
+            )
+        if s.origins or s.allow_null:
+            problems.append(
+                Problem(
+                    "allow_origins",
+                    items,
+                    "wildcard_origin_redundant",
+                    "'*' already allows every origin; remove the other entries or the '*'",
+                )
+            )
+
+
+def _validate_regexes(s: Settings, value: object, problems: list[Problem]) -> None:
+    if value is None:
+        return
+    raw: list[object] = list(value) if isinstance(value, (list, tuple)) else [value]
+    for item in raw:
+        if isinstance(item, re.Pattern):
+            regex: re.Pattern[str] = item
+        elif isinstance(item, str):
+            try:
+                regex = re.compile(item)
+            except re.error as exc:
+                problems.append(
+                    Problem("allow_origin_regex", item, "invalid_regex", f"{item!r} is not a valid regex: {exc}")
+                )
+                continue
+        else:
+            problems.append(
+                Problem(
+                    "allow_origin_regex",
+                    item,
+                    "invalid_type",
+                    f"must be a regex string or re.Pattern, not {type(item).__name__}",
+                )
+            )
+            continue
+        found = regex_problems(regex, "allow_origin_regex", s.credentials)
+        problems.extend(found)
+        if not found:
+            s.regexes.append(regex)
+    if s.any_origin and s.regexes:
+        problems.append(
+            Problem(
+                "allow_origin_regex",
+                value,
+                "wildcard_origin_redundant",
+                "allow_origins=['*'] already allows every origin; remove allow_origin_regex",
+            )
+        )
+
+
+def _validate_methods(s: Settings, value: object, problems: list[Problem]) -> None:
+    items = _strings("allow_methods", value, problems)
+    if items is None:
+        return
+    methods: list[str] = []
+    for item in dict.fromkeys(items):
+        if item == "*":
+            s.any_method = True
+        elif not is_token(item):
+            problems.append(
+                Problem("allow_methods", item, "invalid_method", f"{item!r} is not a valid HTTP method token")
+            )
+        elif item.upper() in FORBIDDEN_METHODS:
+            problems.append(
+                Problem(
+                    "allow_methods",
+                    item,
+                    "forbidden_method",
+                    f"{item!r} is a forbidden method: browsers never send it, and allowing it "
+                    "invites cross-site tracing; remove it",
+                )
+            )
+        elif item != item.upper() and item.upper() in NORMALISED_METHODS | {"PATCH"}:
+            why = (
+                "never matches: browsers upper-case it before sending"
+                if item.upper() in NORMALISED_METHODS
+                else "only matches scripts that send it in lower case (methods compare byte-exactly)"
+            )
+            problems.append(Problem("allow_methods", item, "method_case", f"{item!r} {why}; write {item.upper()!r}"))
+        else:
+            methods.append(item)
+    if s.any_method and methods:
+        problems.append(
+            Problem(
+                "allow_methods",
+                items,
+                "wildcard_redundant",
+                "'*' already allows every method; remove the others or the '*'",
+            )
+        )
+    s.methods = tuple(methods)
+
+
+def _validate_headers(s: Settings, allow: object, expose: object, problems: list[Problem]) -> None:
+    items = _strings("allow_headers", allow, problems)
+    if items is not None:
+        names: list[str] = []
+        for item in items:
+            low = item.lower()
+            if item == "*":
+                s.any_header = True
+            elif not is_token(item):
+                problems.append(
+                    Problem("allow_headers", item, "invalid_header_name", f"{item!r} is not a valid header name")
+                )
+            elif low in FORBIDDEN_REQUEST_HEADERS or low.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES):
+                hint = " (to send cookies, set allow_credentials=True)" if low == "cookie" else ""
+                problems.append(
+                    Problem(
+                        "allow_headers",
+                        item,
+                        "forbidden_request_header",
+                        f"{item!r} is a forbidden request header: browsers never let scripts "
+                        f"set it, so allowing it does nothing; remove it{hint}",
+                    )
+                )
+            elif low not in names:
+                names.append(low)
+        if s.any_header and [n for n in names if n != "authorization"]:
+            problems.append(
+                Problem(
+                    "allow_headers",
+                    items,
+                    "wildcard_redundant",
+                    "'*' already allows every header except Authorization; keep only '*' "
+                    "(and 'Authorization' if you accept it)",
+                )
+            )
+        s.headers = tuple(names)
+
+    items = _strings("expose_headers", expose, problems)
+    if items is not None:
+        names = []
+        for item in items:
+            low = item.lower()
+            if item == "*":
+                s.any_expose = True
+            elif not is_token(item):
+                problems.append(
+                    Problem("expose_headers", item, "invalid_header_name", f"{item!r} is not a valid header name")
+                )
+            elif low in ("set-cookie", "set-cookie2"):
+                problems.append(
+                    Problem(
+                        "expose_headers",
+                        item,
+                        "forbidden_response_header",
+                        f"{item!r} can never be read by scripts, whatever the server says; remove it",
+                    )
+                )
+            elif low not in (n.lower() for n in names):
+                names.append(item)
+        if s.any_expose and s.credentials:
+            problems.append(
+                Problem(
+                    "expose_headers",
+                    "*",
+                    "expose_wildcard_with_credentials",
+                    "'*' is not a wildcard for credentialed requests (Fetch standard), so "
+                    "browsers would expose nothing; list the header names, e.g. ['X-Request-Id']",
+                )
+            )
+        if s.any_expose and names:
+            problems.append(
+                Problem(
+                    "expose_headers",
+                    items,
+                    "wildcard_redundant",
+                    "'*' already exposes every header; remove the others or the '*'",
+                )
+            )
+        s.expose = tuple(names)

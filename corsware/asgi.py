@@ -1,0 +1,157 @@
+"""ASGI 3 middleware: ``CORSMiddleware(app, ...)`` for Starlette, FastAPI, Django ASGI or
+any ASGI callable, and a drop-in for ``app.add_middleware(CORSMiddleware, ...)``.
+
+It only translates the scope and messages to the policy core and back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any, Final
+
+from ._decision import Addition
+from ._headers import BYTES_CODEC, merge_response_headers
+from ._log import escape, logger
+from ._middleware import MiddlewareBase, PolicyOptions
+from ._policy import CORSPolicy
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["ASGIApp", "CORSMiddleware", "Message", "Receive", "Scope", "Send"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_ERROR_BODY: Final = b"Internal Server Error"
+_ERROR_HEADERS: Final = (
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_ERROR_BODY)).encode()),
+)
+
+
+class CORSMiddleware(MiddlewareBase):
+    """Apply a :class:`~corsware.CORSPolicy` to an ASGI application.
+
+    Accepts ``policy=`` or the policy's keywords (Starlette's names, so
+    ``app.add_middleware(corsware.asgi.CORSMiddleware, allow_origins=[...])`` is a drop-in).
+    ``check_websocket_origin=True`` also refuses WebSocket handshakes from origins the
+    policy does not allow (same-origin and Origin-less handshakes pass).
+
+    When the app raises before starting its response, the client gets a 500 carrying the
+    CORS headers and the exception is re-raised for the server (or Starlette's
+    ``ServerErrorMiddleware``) to log.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: CORSPolicy | None = None,
+        *,
+        debug: bool = False,
+        check_websocket_origin: bool = False,
+        **options: Unpack[PolicyOptions],
+    ) -> None:
+        super().__init__(policy, debug=debug, **options)
+        self.app = app
+        self.check_websocket_origin = check_websocket_origin
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket" and self.check_websocket_origin:
+                await self._websocket(scope, receive, send)
+            else:  # lifespan and unknown scopes pass through untouched
+                await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        plan = self._policy.plan_for(path)
+        is_options = scope["method"] == "OPTIONS"
+        origin: bytes | None = None
+        acrm: bytes | None = None
+        acrh: bytes = b""
+        pna = False
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                # Two Origin headers make an invalid origin, as when a WSGI server joins them.
+                origin = value if origin is None else origin + b", " + value
+            elif is_options:
+                if name == b"access-control-request-method":
+                    acrm = value
+                elif name == b"access-control-request-headers":
+                    acrh = value if not acrh else acrh + b"," + value
+                elif name == b"access-control-request-private-network":
+                    pna = value == b"true"
+        if origin is None:
+            # Not a CORS request (Fetch §"CORS protocol").
+            add = plan.no_origin
+            if add is None:
+                await self.app(scope, receive, send)
+                return
+        else:
+            origin_text = origin.decode("latin-1")
+            if acrm is not None:
+                # A CORS-preflight request: answered here, never passed to the app.
+                args = (origin_text, acrm.decode("latin-1"), acrh.decode("latin-1"), pna, self.debug, path)
+                if plan.matcher.has_callback:
+                    answer = await plan.apreflight(*args)
+                else:
+                    answer = plan.preflight(*args)
+                await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.raw)})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if plan.matcher.has_callback:
+                add = await plan.aactual(origin_text, path)
+            else:
+                add = plan.actual(origin_text, path)
+        await self._respond(scope, receive, send, add)
+
+    async def _respond(self, scope: Scope, receive: Receive, send: Send, add: Addition) -> None:
+        started = False
+
+        async def cors_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                message["headers"] = merge_response_headers(
+                    message.get("headers", ()), add.raw, add.vary_raw, BYTES_CODEC
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, cors_send)
+        except Exception:
+            if not started:
+                # The browser should see the 500, not a CORS failure (starlette #1116).
+                headers = merge_response_headers(_ERROR_HEADERS, add.raw, add.vary_raw, BYTES_CODEC)
+                with contextlib.suppress(Exception):  # e.g. the client is gone; the app's error wins
+                    await send({"type": "http.response.start", "status": 500, "headers": headers})
+                    await send({"type": "http.response.body", "body": _ERROR_BODY})
+            raise
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        plan = self._policy.plan_for(scope["path"])
+        origin: str | None = None
+        host: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1") if origin is None else f"{origin}, {value.decode('latin-1')}"
+            elif name == b"host":
+                host = value.decode("latin-1")
+        secure = scope.get("scheme") in ("wss", "https")
+        own_origin = None if host is None else f"{'https' if secure else 'http'}://{host}"
+        if plan.matcher.has_callback:
+            allowed = await plan.awebsocket_allows(origin, own_origin)
+        else:
+            allowed = plan.websocket_allows(origin, own_origin)
+        if allowed:
+            await self.app(scope, receive, send)
+            return
+        logger.debug("refused websocket for %s from origin %s", escape(scope["path"]), escape(origin))
+        # ASGI: closing before accepting makes the server answer the handshake with 403.
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.close", "code": 1008})

@@ -1,0 +1,161 @@
+"""WSGI (PEP 3333) middleware: ``CORSMiddleware(app, policy=...)`` for Flask, Django or any
+WSGI callable.
+
+It only translates ``environ``/``start_response`` to the policy core and back: the core
+decides, this module applies.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+from ._decision import Addition
+from ._headers import STR_CODEC, merge_response_headers
+from ._middleware import MiddlewareBase, PolicyOptions
+from ._policy import CORSPolicy
+
+if TYPE_CHECKING:
+    from _typeshed import OptExcInfo
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from typing_extensions import Unpack
+
+__all__ = ["CORSMiddleware"]
+
+_STATUS_LINES: Final = {204: "204 No Content", 403: "403 Forbidden"}
+_ERROR_BODY: Final = b"Internal Server Error"
+_ERROR_HEADERS: Final = (
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Content-Length", str(len(_ERROR_BODY))),
+)
+
+
+class CORSMiddleware(MiddlewareBase):
+    """Apply a :class:`~corsware.CORSPolicy` to a WSGI application.
+
+    ``CORSMiddleware(app, policy=policy)`` or ``CORSMiddleware(app, allow_origins=[...],
+    ...)`` with the policy's keywords (Starlette's names). Preflights are answered here and
+    never reach ``app``; every other request reaches ``app`` and gets its CORS headers
+    merged into the app's response, error responses included.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        policy: CORSPolicy | None = None,
+        *,
+        debug: bool = False,
+        **options: Unpack[PolicyOptions],
+    ) -> None:
+        super().__init__(policy, debug=debug, **options)
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        plan = self._policy.plan_for(path)
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            # Not a CORS request (Fetch §"CORS protocol"): untouched, unless the policy's
+            # answers depend on Origin (then caches must be told: Vary) or are a static '*'.
+            add = plan.no_origin
+            if add is None:
+                return self.app(environ, start_response)
+        elif environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
+            # A CORS-preflight request: answered here, never passed to the app.
+            answer = plan.preflight(
+                origin,
+                environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+                self.debug,
+                path,
+            )
+            start_response(_STATUS_LINES[answer.status], list(answer.text))
+            return []
+        else:
+            add = plan.actual(origin, path)
+        return self._respond(environ, start_response, add)
+
+    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse, add: Addition) -> Iterable[bytes]:
+        started = False
+
+        def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
+            nonlocal started
+            started = True
+            merged = merge_response_headers(headers, add.text, add.vary_text, STR_CODEC)
+            if exc_info is None:
+                return start_response(status, merged)
+            return start_response(status, merged, exc_info)
+
+        def error_response() -> Iterable[bytes]:
+            exc_info = sys.exc_info()
+            merged = merge_response_headers(_ERROR_HEADERS, add.text, add.vary_text, STR_CODEC)
+            start_response("500 Internal Server Error", merged, exc_info)
+            return _BodyThenRaise(exc_info[1])
+
+        try:
+            result = self.app(environ, cors_start_response)
+        except Exception:
+            if started:
+                raise
+            return error_response()
+        if started:
+            return result
+        # The app returned an iterable that will call start_response lazily (a generator):
+        # guard its first step too.
+        return _GuardedBody(result, lambda: started, error_response)
+
+
+class _BodyThenRaise:
+    """Yields the 500 body, then re-raises the app's exception so the server logs it.
+
+    The client already has the whole (Content-Length delimited) response by then.
+    """
+
+    __slots__ = ("_exc",)
+
+    def __init__(self, exc: BaseException | None) -> None:
+        self._exc = exc
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield _ERROR_BODY
+        if self._exc is not None:
+            exc, self._exc = self._exc, None
+            raise exc
+
+
+class _GuardedBody:
+    """An app iterable whose first step may call ``start_response`` or raise."""
+
+    __slots__ = ("_iterable", "_on_error", "_started")
+
+    def __init__(
+        self,
+        iterable: Iterable[bytes],
+        started: Callable[[], bool],
+        on_error: Callable[[], Iterable[bytes]],
+    ) -> None:
+        self._iterable = iterable
+        self._started = started
+        self._on_error = on_error
+
+    def __iter__(self) -> Iterator[bytes]:
+        iterator = iter(self._iterable)
+        try:
+            first = next(iterator)
+        except StopIteration:
+            return
+        except Exception:
+            if self._started():
+                raise
+            yield from self._on_error()
+            return
+        yield first
+        yield from iterator
+
+    def close(self) -> None:
+        # PEP 3333: the server calls close() on what we return; it must reach the app's.
+        close = getattr(self._iterable, "close", None)
+        if close is not None:
+            close()
