@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit clean
+.PHONY: test demo lint typecheck unit clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy corsware
 
-unit: $(STAMP)
+system-deps:
+	bash .ci/system-deps
+
+unit: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 test: lint typecheck unit
