@@ -162,6 +162,8 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
             host, port = rest[: end + 1], rest[end + 2 :]
     elif ":" in rest:
         host, port = rest.rsplit(":", 1)
+    if port is not None and "*" in port and port != "*":
+        return bad("origin_wildcard_position", "has '*' in part of the port: use the whole port ('http://localhost:*')")
     if port is not None and port != "*":
         if not port.isdigit() or (len(port) > 1 and port[0] == "0") or not 0 < int(port) < 65536:
             return bad("origin_invalid_port", f"has an invalid port {port!r} (1-65535, no leading zeros)")
