@@ -31,24 +31,6 @@ class PolicyOptions(TypedDict, total=False):
     preflight_cache_size: int
 
 
-_DEFAULTS: dict[str, Any] = {
-    "allow_origins": (),
-    "allow_methods": ("GET", "HEAD", "POST"),
-    "allow_headers": (),
-    "allow_credentials": False,
-    "allow_origin_regex": None,
-    "expose_headers": (),
-    "max_age": 600,
-    "allow_private_network": False,
-    "allow_origin_callback": None,
-    "paths": None,
-    "dangerously_allow_null_origin": False,
-    "dangerously_allow_insecure_origins": False,
-    "dangerously_allow_public_suffix_patterns": False,
-    "preflight_cache_size": 1024,
-}
-
-
 class MiddlewareBase:
     """Holds the policy of a middleware; see ``corsware.wsgi`` and ``corsware.asgi``."""
 
@@ -58,46 +40,12 @@ class MiddlewareBase:
     #: what is missing. The browser still blocks the request. Settable at run time.
     debug: bool
 
-    def __init__(
-        self,
-        policy: CORSPolicy | None = None,
-        *,
-        debug: bool = False,
-        allow_origins: Sequence[str] | str = (),
-        allow_methods: Sequence[str] | str = ("GET", "HEAD", "POST"),
-        allow_headers: Sequence[str] | str = (),
-        allow_credentials: bool = False,
-        allow_origin_regex: str | re.Pattern[str] | Sequence[str | re.Pattern[str]] | None = None,
-        expose_headers: Sequence[str] | str = (),
-        max_age: int | None = 600,
-        allow_private_network: bool = False,
-        allow_origin_callback: Callable[[str], Any] | None = None,
-        paths: Mapping[str | re.Pattern[str], CORSPolicy | Mapping[str, Any]] | None = None,
-        dangerously_allow_null_origin: bool = False,
-        dangerously_allow_insecure_origins: bool = False,
-        dangerously_allow_public_suffix_patterns: bool = False,
-        preflight_cache_size: int = 1024,
-    ) -> None:
-        options: dict[str, Any] = {
-            "allow_origins": allow_origins,
-            "allow_methods": allow_methods,
-            "allow_headers": allow_headers,
-            "allow_credentials": allow_credentials,
-            "allow_origin_regex": allow_origin_regex,
-            "expose_headers": expose_headers,
-            "max_age": max_age,
-            "allow_private_network": allow_private_network,
-            "allow_origin_callback": allow_origin_callback,
-            "paths": paths,
-            "dangerously_allow_null_origin": dangerously_allow_null_origin,
-            "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
-            "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
-            "preflight_cache_size": preflight_cache_size,
-        }
-        given = [k for k, v in options.items() if v is not _DEFAULTS[k] and v != _DEFAULTS[k]]
+    def __init__(self, policy: CORSPolicy | None = None, *, debug: bool = False, **options: Any) -> None:
         if policy is not None:
-            if given:
-                raise TypeError(f"pass either policy= or policy options, not both (got policy= and {', '.join(given)})")
+            if options:
+                raise TypeError(
+                    f"pass either policy= or policy options, not both (got policy= and {', '.join(options)})"
+                )
             self.policy = policy
         else:
             self.policy = CORSPolicy(**options)

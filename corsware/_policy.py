@@ -111,20 +111,9 @@ class CORSPolicy:
         dangerously_allow_public_suffix_patterns: bool = False,
         preflight_cache_size: int = 1024,
     ) -> None:
-        settings, problems = validate(
-            allow_origins=allow_origins,
-            allow_methods=allow_methods,
-            allow_headers=allow_headers,
-            allow_credentials=allow_credentials,
-            allow_origin_regex=allow_origin_regex,
-            expose_headers=expose_headers,
-            max_age=max_age,
-            allow_private_network=allow_private_network,
-            allow_origin_callback=allow_origin_callback,
-            dangerously_allow_null_origin=dangerously_allow_null_origin,
-            dangerously_allow_insecure_origins=dangerously_allow_insecure_origins,
-            dangerously_allow_public_suffix_patterns=dangerously_allow_public_suffix_patterns,
-        )
+        # Every keyword, as given: describe() and replace() work from these.
+        given = {name: value for name, value in locals().items() if name in OPTION_NAMES}
+        settings, problems = validate(**{k: v for k, v in given.items() if k not in ("paths", "preflight_cache_size")})
         if (
             isinstance(preflight_cache_size, bool)
             or not isinstance(preflight_cache_size, int)
@@ -136,22 +125,7 @@ class CORSPolicy:
         rules = _compile_paths(paths, problems)
         if problems:
             raise CORSConfigError(problems)
-        self._kwargs: dict[str, Any] = {
-            "allow_origins": allow_origins,
-            "allow_methods": allow_methods,
-            "allow_headers": allow_headers,
-            "allow_credentials": allow_credentials,
-            "allow_origin_regex": allow_origin_regex,
-            "expose_headers": expose_headers,
-            "max_age": max_age,
-            "allow_private_network": allow_private_network,
-            "allow_origin_callback": allow_origin_callback,
-            "paths": paths,
-            "dangerously_allow_null_origin": dangerously_allow_null_origin,
-            "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
-            "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
-            "preflight_cache_size": preflight_cache_size,
-        }
+        self._kwargs: dict[str, Any] = given
         self._settings: Settings = settings
         matcher = OriginMatcher(
             settings.origins,
