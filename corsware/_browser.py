@@ -184,7 +184,8 @@ def _cors_check(headers: _Headers, req: BrowserRequest, step: str) -> list[Failu
         return [
             Failure(
                 "wildcard_with_credentials",
-                "'Access-Control-Allow-Origin: *' cannot be used when the request's credentials mode is 'include'",
+                "'Access-Control-Allow-Origin' is '*', and '*' cannot be used with credentials "
+                "(the request's credentials mode is 'include')",
                 "answer with the request's exact origin (and Vary: Origin) instead of '*' "
                 "(corsware: list the origins in allow_origins with allow_credentials = true)",
                 step,

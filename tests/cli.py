@@ -25,6 +25,11 @@ def corsware(*args: str, env: dict[str, str] | None = None, timeout: float = 30)
     """``python -m corsware ARGS``; never through a TTY, so output must be colourless."""
     full_env = {**os.environ, **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-m", "corsware", *args], capture_output=True, text=True, env=full_env, timeout=timeout
+        [sys.executable, "-m", "corsware", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

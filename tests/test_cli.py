@@ -47,7 +47,8 @@ def test_check_clean_policy_exits_0(tmp_path: Path) -> None:
     policy = write(tmp_path, "p.json", json.dumps({"allow_origins": ["https://app.example.com"]}))
     r = corsware("check", policy)
     assert r.code == 0, r.err
-    assert "valid" in r.out and "no warnings" in r.out
+    assert "valid" in r.out
+    assert "no warnings" in r.out
     assert 'allow_origins = ["https://app.example.com"]' in r.out
     assert "\x1b[" not in r.out  # not a TTY: no colour
 
@@ -96,27 +97,34 @@ def test_check_missing_file(tmp_path: Path) -> None:
     r = corsware("check", str(tmp_path / "nope.toml"))
     assert r.code == 2
     assert r.out == ""
-    assert "cannot read the policy file" in r.err and "[file_unreadable]" in r.err
+    assert "cannot read the policy file" in r.err
+    assert "[file_unreadable]" in r.err
     assert "Traceback" not in r.err
 
 
 def test_check_malformed_toml_and_json(tmp_path: Path) -> None:
     r = corsware("check", write(tmp_path, "bad.toml", "allow_origins = [\n"))
-    assert r.code == 2 and "is not valid TOML" in r.err and "[file_malformed]" in r.err
+    assert r.code == 2
+    assert "is not valid TOML" in r.err
+    assert "[file_malformed]" in r.err
     r = corsware("check", write(tmp_path, "bad.json", '{"allow_origins": ["https://a.com"],}'), "--json")
     assert r.code == 2
-    assert r.json["ok"] is False and r.json["error"]["code"] == "policy_file"
+    assert r.json["ok"] is False
+    assert r.json["error"]["code"] == "policy_file"
     assert r.json["error"]["problems"][0]["code"] == "file_malformed"
     assert "is not valid JSON" in r.err
 
 
 def test_check_wrong_extension(tmp_path: Path) -> None:
     r = corsware("check", write(tmp_path, "cors.yaml", "allow_origins: []"))
-    assert r.code == 2 and "[file_type]" in r.err
+    assert r.code == 2
+    assert "[file_type]" in r.err
 
 
 def test_check_unknown_key_suggests(tmp_path: Path) -> None:
-    r = corsware("check", write(tmp_path, "p.toml", 'allow_orgins = ["https://a.example.com"]\nmax_age = "x"\n'), "--json")
+    r = corsware(
+        "check", write(tmp_path, "p.toml", 'allow_orgins = ["https://a.example.com"]\nmax_age = "x"\n'), "--json"
+    )
     assert r.code == 2
     problems = r.json["error"]["problems"]
     assert problems[0]["code"] == "unknown_option"
@@ -129,7 +137,8 @@ def test_check_invalid_policy_lists_every_problem(tmp_path: Path) -> None:
     policy = {"allow_origins": ["https://a.com/", "*"], "allow_credentials": True}
     r = corsware("check", write(tmp_path, "p.json", json.dumps(policy)))
     assert r.code == 2
-    assert "origin_trailing_slash" in r.err and "problems" in r.err
+    assert "origin_trailing_slash" in r.err
+    assert "problems" in r.err
 
 
 # -- explain --------------------------------------------------------------------------------
@@ -140,7 +149,8 @@ def test_explain_allowed_credentialed_put(main_toml: Path) -> None:
                  "-H", "Content-Type: application/json", "-H", "Authorization", "--credentials", "--json")  # fmt: skip
     assert r.code == 0, r.out
     d = r.json
-    assert d["allowed"] is True and d["preflight_needed"] is True
+    assert d["allowed"] is True
+    assert d["preflight_needed"] is True
     assert dict(map(tuple, d["preflight"]["request_headers"]))["Access-Control-Request-Headers"] == (
         "authorization,content-type"
     )
@@ -161,7 +171,8 @@ def test_explain_refused_origin_says_which_rule_and_fix(main_toml: Path) -> None
     r = corsware("explain", str(main_toml), "--origin", "https://evil.example.net", "--method", "DELETE")
     assert r.code == 1
     assert "verdict: BLOCKED" in r.out
-    assert "[origin_not_allowed]" in r.out and "add the origin to allow_origins" in r.out
+    assert "[origin_not_allowed]" in r.out
+    assert "add the origin to allow_origins" in r.out
     assert "actual request: not sent" in r.out
 
 
@@ -206,7 +217,8 @@ def test_explain_private_network(tmp_path: Path) -> None:
     assert ["Access-Control-Allow-Private-Network", "true"] in r.json["preflight"]["response_headers"]
     off = write(tmp_path, "off.json", json.dumps({"allow_origins": ["https://app.example.com"]}))
     r = corsware("explain", off, "--origin", "https://app.example.com", "--private-network", "--json")
-    assert r.code == 1 and r.json["failures"][0]["code"] == "private_network_not_allowed"
+    assert r.code == 1
+    assert r.json["failures"][0]["code"] == "private_network_not_allowed"
 
 
 @pytest.mark.parametrize(
@@ -222,12 +234,14 @@ def test_explain_private_network(tmp_path: Path) -> None:
 def test_explain_bad_request_options(main_toml: Path, args: list[str], message: str) -> None:
     r = corsware("explain", str(main_toml), *args)
     assert r.code == 2
-    assert message in r.err and r.out == ""
+    assert message in r.err
+    assert r.out == ""
 
 
 def test_usage_errors_exit_2(main_toml: Path) -> None:
     r = corsware("explain", str(main_toml))  # --origin is required
-    assert r.code == 2 and "--origin" in r.err
+    assert r.code == 2
+    assert "--origin" in r.err
     assert corsware("frobnicate").code == 2
 
 
@@ -235,7 +249,8 @@ def test_usage_errors_exit_2(main_toml: Path) -> None:
 def test_help_has_examples(command: str) -> None:
     r = corsware(command, "--help")
     assert r.code == 0
-    assert "examples:" in r.out and f"corsware {command}" in r.out
+    assert "examples:" in r.out
+    assert f"corsware {command}" in r.out
     assert "--json" in r.out
 
 
@@ -248,16 +263,21 @@ def test_export_nginx_writes_two_files(tmp_path: Path, main_toml: Path) -> None:
     assert r.code == 0, r.err
     maps, location = (out / "corsware-maps.conf").read_text(), (out / "corsware-cors.conf").read_text()
     assert "map $uri $corsware_rule" in maps
-    assert "return 204;" in location and "add_header Vary $corsware_vary always;" in location
+    assert "return 204;" in location
+    assert "add_header Vary $corsware_vary always;" in location
     stdout = corsware("export", "nginx", str(main_toml), "--json").json
-    assert stdout["http"] == maps and stdout["location"] == location
+    assert stdout["http"] == maps
+    assert stdout["location"] == location
 
 
 def test_export_nginx_prefix(main_toml: Path) -> None:
     r = corsware("export", "nginx", str(main_toml), "--prefix", "api_cors")
-    assert r.code == 0 and "$api_cors_acao" in r.out and "$corsware_" not in r.out
+    assert r.code == 0
+    assert "$api_cors_acao" in r.out
+    assert "$corsware_" not in r.out
     r = corsware("export", "nginx", str(main_toml), "--prefix", "Bad-Prefix")
-    assert r.code == 2 and "invalid_prefix" in r.err
+    assert r.code == 2
+    assert "invalid_prefix" in r.err
 
 
 def test_export_nginx_refuses_what_nginx_cannot_express(tmp_path: Path) -> None:
@@ -272,7 +292,8 @@ def test_export_nginx_refuses_what_nginx_cannot_express(tmp_path: Path) -> None:
 
 def test_export_nginx_bad_policy(tmp_path: Path) -> None:
     r = corsware("export", "nginx", write(tmp_path, "p.toml", "allow_origin = []\n"))
-    assert r.code == 2 and "did you mean 'allow_origins'?" in r.err
+    assert r.code == 2
+    assert "did you mean 'allow_origins'?" in r.err
 
 
 # -- demo, entry points, colour --------------------------------------------------------------
@@ -280,7 +301,9 @@ def test_export_nginx_bad_policy(tmp_path: Path) -> None:
 
 def test_demo_once_json() -> None:
     ports = [str(free_port()) for _ in range(3)]
-    r = corsware("demo", "--once", "--json", "--client-port", ports[0], "--api-port", ports[1], "--other-port", ports[2])
+    r = corsware(
+        "demo", "--once", "--json", "--client-port", ports[0], "--api-port", ports[1], "--other-port", ports[2]
+    )
     assert r.code == 0, r.err
     d = r.json
     assert "readable by the page" in d["calls"][d["client"]]
