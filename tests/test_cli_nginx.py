@@ -11,13 +11,16 @@ import contextlib
 import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from corsware import CORSPolicy
-from corsware.cli._nginx import NotExportable, export_nginx
+from corsware.cli._nginx import NginxConfig, NotExportable, export_nginx
 
-from .cases import PARAMS, Case
+from .cases import APP, EVIL, PARAMS, Case
+from .cli import corsware
 from .conftest import need_executable
 from .drivers import Request
 from .nginx import nginx_version, nginx_with, send
@@ -80,3 +83,28 @@ def test_nginx_case(case: Case, nginx_pool: tuple[str, dict[str, int], contextli
     resp = send(ports[key], Request(case.method, case.path, case.headers))
     expected = dataclasses.replace(case, expect={**case.expect, **OVERRIDES.get(case.id, {})})
     check(expected, resp)
+
+
+def test_cli_export_then_probe_through_nginx(tmp_path: Path, nginx_pool: tuple[str, dict[str, int], Any]) -> None:
+    """The user's path: `corsware export nginx -o DIR`, include the files, `corsware probe` it."""
+    binary = nginx_pool[0]
+    policy = tmp_path / "cors.toml"
+    policy.write_text(
+        'allow_origins = ["https://app.example.com"]\nallow_methods = ["GET", "PUT"]\n'
+        'allow_headers = ["Authorization"]\nallow_credentials = true\n'
+        '[paths."/public/*"]\nallow_origins = ["*"]\n'
+    )
+    out = tmp_path / "conf"
+    assert corsware("export", "nginx", str(policy), "-o", str(out)).code == 0
+    config = NginxConfig((out / "corsware-maps.conf").read_text(), (out / "corsware-cors.conf").read_text(), "corsware")
+    with nginx_with(binary, config) as port:
+        base = f"http://127.0.0.1:{port}"
+        ok = corsware("probe", f"{base}/api/x", "--origin", APP, "--method", "PUT", "-H", "Authorization: t",
+                      "--credentials", "--json")  # fmt: skip
+        assert ok.code == 0, ok.out
+        assert ok.json["preflight"]["status"] == 204
+        refused = corsware("probe", f"{base}/api/x", "--origin", EVIL, "--method", "PUT", "--json")
+        assert refused.code == 1
+        assert refused.json["preflight"]["status"] == 403
+        public = corsware("probe", f"{base}/public/feed", "--origin", EVIL, "--credentials", "--json")
+        assert [f["code"] for f in public.json["failures"]] == ["wildcard_with_credentials"]

@@ -14,7 +14,7 @@ from .._origins import OriginPattern, parse_origin_pattern
 from .._policy import CORSPolicy
 from ._output import EXIT_NO, EXIT_OK, CommandError, Style, print_json
 
-__all__ = ["Warning", "load_policy", "policy_warnings", "run_check"]
+__all__ = ["PolicyWarning", "load_policy", "policy_warnings", "run_check"]
 
 #: Chromium caps Access-Control-Max-Age at 7200 s (Firefox at 86400 s); MDN.
 CHROMIUM_MAX_AGE: Final = 7200
@@ -22,7 +22,7 @@ _BROAD_REGEX: Final = re.compile(r"(?<!\\)\.[*+]|\\S[*+]|\[\^")
 
 
 @dataclass(frozen=True)
-class Warning:
+class PolicyWarning:
     """A valid but questionable setting: ``field``, stable ``code``, a sentence."""
 
     field: str
@@ -41,12 +41,12 @@ def load_policy(path: str) -> CORSPolicy:
         raise CommandError.from_config(exc, path) from None
 
 
-def _rule_warnings(prefix: str, d: dict[str, Any]) -> list[Warning]:
-    out: list[Warning] = []
+def _rule_warnings(prefix: str, d: dict[str, Any]) -> list[PolicyWarning]:
+    out: list[PolicyWarning] = []
     credentials = bool(d.get("allow_credentials"))
 
     def warn(field: str, code: str, message: str) -> None:
-        out.append(Warning(prefix + field, code, message))
+        out.append(PolicyWarning(prefix + field, code, message))
 
     for origin in d.get("allow_origins", []):
         if origin == "*":
@@ -95,13 +95,15 @@ def _rule_warnings(prefix: str, d: dict[str, Any]) -> list[Warning]:
     return out
 
 
-def policy_warnings(policy: CORSPolicy) -> list[Warning]:
+def policy_warnings(policy: CORSPolicy) -> list[PolicyWarning]:
     """Settings that are valid but deserve a human's attention, top level then per path."""
     d = policy.describe()
     out = _rule_warnings("", d)
     paths: dict[str, Any] = d.get("paths", {})
     if not d["allow_origins"] and not d["allow_origin_regex"] and not paths:
-        out.append(Warning("allow_origins", "allows_nothing", "no origin is allowed: every cross-origin read fails"))
+        out.append(
+            PolicyWarning("allow_origins", "allows_nothing", "no origin is allowed: every cross-origin read fails")
+        )
     for pattern, rule in paths.items():
         out.extend(_rule_warnings(f"paths[{pattern!r}].", rule))
     return out

@@ -31,10 +31,16 @@ def _policy_failure(decision: CORSDecision, step: str) -> Failure:
                    _FIXES.get(decision.reason, "see the detail"), step)  # fmt: skip
 
 
+def _with_cause(step: Step, decision: CORSDecision, what: str) -> list[Failure]:
+    """Report the policy's reason as the failure; what the browser then says becomes a note."""
+    step.notes += [f"the browser reports: {f.message}" for f in step.failures]
+    return [_policy_failure(decision, what)]
+
+
 def _corsware_says(decision: CORSDecision) -> str:
     if decision.allowed:
         return f"allowed by {decision.rule}" if decision.rule else "allowed"
-    return f"refused ({decision.reason}): {decision.detail}"
+    return f"refused: {decision.reason}"
 
 
 def run_explain(args: argparse.Namespace) -> int:
@@ -53,7 +59,7 @@ def run_explain(args: argparse.Namespace) -> int:
                     f"corsware ({_corsware_says(decision)})")  # fmt: skip
         step.failures = check_preflight(decision.status or 0, decision.headers, req)
         if step.failures and not decision.allowed:
-            step.failures = [_policy_failure(decision, "preflight"), *step.failures]
+            step.failures = _with_cause(step, decision, "preflight")
         steps.append(step)
         extra["corsware_preflight"] = {"reason": decision.reason, "detail": decision.detail, "rule": decision.rule}
     if not steps or not steps[0].failures:
@@ -61,8 +67,8 @@ def run_explain(args: argparse.Namespace) -> int:
         step = Step("actual", req.method, path, req.actual_headers(), None, list(decision.headers),
                     f"the app; corsware adds these headers ({_corsware_says(decision)})")  # fmt: skip
         step.failures = check_actual(decision.headers, req)
-        if step.failures and not decision.allowed and decision.reason != "no_origin":
-            step.failures = [_policy_failure(decision, "request"), *step.failures]
+        if step.failures and not decision.allowed:
+            step.failures = _with_cause(step, decision, "request")
         steps.append(step)
         extra["corsware_actual"] = {"reason": decision.reason, "detail": decision.detail, "rule": decision.rule}
     report = Report(req, path, preflight_reasons(req), steps, extra, context)

@@ -39,9 +39,11 @@ class CommandError(Exception):
         problems = [
             {"field": p.field, "code": p.code, "message": p.message, "value": _plain(p.value)} for p in exc.problems
         ]
-        codes = set(exc.codes)
-        code = "policy_file" if codes & {"file_unreadable", "file_malformed", "file_type"} else "policy_invalid"
-        return cls(code, f"{what}: {exc}", problems)
+        if exc.codes[0] in ("file_unreadable", "file_malformed", "file_type", "toml_unavailable"):
+            # The problem is the file itself: say so once, without the policy wording.
+            first = exc.problems[0]
+            return cls("policy_file", f"{what}: {first.message} [{first.code}]", problems)
+        return cls("policy_invalid", f"{what}: {exc}", problems)
 
 
 def _plain(value: object) -> object:
