@@ -253,7 +253,8 @@ def _status_failure(status: int, req: BrowserRequest) -> Failure:
     return Failure(
         "preflight_status",
         f"the preflight answered {status}, which is not an ok status (200-299)",
-        f"answer allowed preflights with 204 (the server refused or failed the preflight for {req.origin})",
+        f"the server refuses this preflight: allow the origin {req.origin} (and the method and headers asked) "
+        "in its CORS policy; if they are allowed, something else (auth, a firewall, a router) answers first",
         "preflight",
     )
 
