@@ -134,14 +134,20 @@ def _browser_call(api: str, origin: str) -> str:
     return f"preflight {status} OK, POST {resp.status} {body} -> {verdict}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo; see the module docstring."""
-    parser = argparse.ArgumentParser(prog="corsware demo", description=__doc__.split("\n\n")[0] if __doc__ else None)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options (shared with ``corsware demo``)."""
     parser.add_argument("--host", default="localhost", help="host name the pages use (default: localhost)")
     parser.add_argument("--client-port", type=int, default=5000)
     parser.add_argument("--api-port", type=int, default=5001)
     parser.add_argument("--other-port", type=int, default=5002)
     parser.add_argument("--once", action="store_true", help="make the calls, print the result and exit")
+    parser.add_argument("--json", action="store_true", help="print the servers and results as one JSON document")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the demo; see the module docstring."""
+    parser = argparse.ArgumentParser(prog="corsware demo", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    add_arguments(parser)
     args = parser.parse_args(argv)
 
     ports = {}
@@ -170,6 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        if args.json:
+            calls = {client: _browser_call(api, client), other: _browser_call(api, other)}
+            print(json.dumps({"client": client, "other": other, "api": f"{api}/api/hello",
+                              "policy": policy.describe(), "calls": calls}, indent=2))  # fmt: skip
+            sys.stdout.flush()
+            if args.once:
+                return 0
+            threading.Event().wait()
         print("corsware demo: three local servers\n")
         print(f"  client page   {client}/   (an allowed origin)")
         print(f"  other page    {other}/   (an origin the API does not allow)")

@@ -1,0 +1,7 @@
+"""``python -m corsware``: the ``corsware`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

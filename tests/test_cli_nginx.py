@@ -1,0 +1,110 @@
+"""The nginx export, run for real: nginx enforces the shared HTTP case table.
+
+One nginx per distinct policy (cases are grouped by policy). Cases whose policy nginx
+cannot express must be refused by the exporter; a few cases are about the app's own
+behaviour, not the policy, and are excluded with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from corsware import CORSPolicy
+from corsware.cli._nginx import NginxConfig, NotExportable, export_nginx
+
+from .cases import APP, EVIL, PARAMS, Case
+from .cli import corsware
+from .conftest import need_executable
+from .drivers import Request
+from .nginx import nginx_version, nginx_with, send
+from .test_http_cases import check
+
+pytestmark = pytest.mark.server
+
+#: Cases about the app's behaviour, which a static upstream cannot play.
+APP_BEHAVIOUR = {
+    "/raise": "an app exception is a Python-middleware concern (nginx sees a 500 from upstream)",
+    "/stream": "streaming is the upstream's business; nginx passes bodies through",
+    "/vary": "nginx adds its own Vary line instead of merging into the upstream's (equivalent, RFC 9110 §5.3)",
+}
+#: Where nginx's answer legitimately differs in form from corsware's.
+OVERRIDES = {
+    # corsware normalises the reflected names (lower case, sorted); nginx reflects the
+    # value as sent, which browsers already send lower-cased and sorted (Fetch).
+    "'*' headers with credentials reflect the names asked": {"access-control-allow-headers": "X-B, authorization,x-a"},
+}
+
+
+def _key(policy: CORSPolicy) -> str:
+    return json.dumps(policy.describe(), sort_keys=True, default=str)
+
+
+NGINX_PARAMS = [p for p in PARAMS if p.values[0].path not in APP_BEHAVIOUR]
+
+
+def test_exclusions_name_real_cases() -> None:
+    """The exclusions and overrides refer to cases that exist (a typo would hide a case)."""
+    ids = {p.id for p in PARAMS}
+    assert set(OVERRIDES) <= ids
+    assert len(NGINX_PARAMS) == len(PARAMS) - sum(p.values[0].path in APP_BEHAVIOUR for p in PARAMS)
+    assert len(NGINX_PARAMS) >= 50
+
+
+@pytest.fixture(scope="module")
+def nginx_pool() -> Iterator[tuple[str, dict[str, int], contextlib.ExitStack]]:
+    """nginx's path, and the servers started so far (one per policy), stopped at the end."""
+    binary = need_executable("nginx", "the nginx round trip of `corsware export nginx`")
+    with contextlib.ExitStack() as stack:
+        yield binary, {}, stack
+
+
+@pytest.mark.parametrize("case", NGINX_PARAMS)
+def test_nginx_case(case: Case, nginx_pool: tuple[str, dict[str, int], contextlib.ExitStack]) -> None:
+    binary, ports, stack = nginx_pool
+    policy = CORSPolicy(**case.policy)
+    if "allow_origin_callback" in case.policy:
+        with pytest.raises(NotExportable) as info:
+            export_nginx(policy)
+        assert [p.code for p in info.value.problems] == ["not_exportable"]
+        assert "callback" in str(info.value)
+        return
+    if case.repeated_headers and nginx_version(binary) < (1, 23, 0):
+        pytest.skip("nginx < 1.23 exposes only the first of repeated headers in $http_origin (browsers send one)")
+    key = _key(policy)
+    if key not in ports:
+        ports[key] = stack.enter_context(nginx_with(binary, export_nginx(policy)))
+    resp = send(ports[key], Request(case.method, case.path, case.headers))
+    expected = dataclasses.replace(case, expect={**case.expect, **OVERRIDES.get(case.id, {})})
+    check(expected, resp)
+
+
+def test_cli_export_then_probe_through_nginx(tmp_path: Path, nginx_pool: tuple[str, dict[str, int], Any]) -> None:
+    """The user's path: `corsware export nginx -o DIR`, include the files, `corsware probe` it."""
+    binary = nginx_pool[0]
+    policy = tmp_path / "cors.toml"
+    policy.write_text(
+        'allow_origins = ["https://app.example.com"]\nallow_methods = ["GET", "PUT"]\n'
+        'allow_headers = ["Authorization"]\nallow_credentials = true\n'
+        '[paths."/public/*"]\nallow_origins = ["*"]\n'
+    )
+    out = tmp_path / "conf"
+    assert corsware("export", "nginx", str(policy), "-o", str(out)).code == 0
+    config = NginxConfig((out / "corsware-maps.conf").read_text(), (out / "corsware-cors.conf").read_text(), "corsware")
+    with nginx_with(binary, config) as port:
+        base = f"http://127.0.0.1:{port}"
+        ok = corsware("probe", f"{base}/api/x", "--origin", APP, "--method", "PUT", "-H", "Authorization: t",
+                      "--credentials", "--json")  # fmt: skip
+        assert ok.code == 0, ok.out
+        assert ok.json["preflight"]["status"] == 204
+        refused = corsware("probe", f"{base}/api/x", "--origin", EVIL, "--method", "PUT", "--json")
+        assert refused.code == 1
+        assert refused.json["preflight"]["status"] == 403
+        public = corsware("probe", f"{base}/public/feed", "--origin", EVIL, "--credentials", "--json")
+        assert [f["code"] for f in public.json["failures"]] == ["wildcard_with_credentials"]
