@@ -230,7 +230,9 @@ RUNNERS = [
     Runner("starlette-wrapped", lambda p, r: _run_starlette(p, r, add_middleware=False), observes_errors=False),
     Runner("starlette-add_middleware", lambda p, r: _run_starlette(p, r, add_middleware=True), observes_errors=False),
     Runner("flask-extension", _run_flask_ext, observes_errors=False, joins_repeated_headers=False),
-    Runner("django-wsgi", lambda p, r: _run_django(p, r, asgi=False), observes_errors=False, joins_repeated_headers=False),
+    Runner(
+        "django-wsgi", lambda p, r: _run_django(p, r, asgi=False), observes_errors=False, joins_repeated_headers=False
+    ),
     Runner("django-asgi", lambda p, r: _run_django(p, r, asgi=True), observes_errors=False),
     Runner("fastapi", _run_fastapi, observes_errors=False),
 ]
