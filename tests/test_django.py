@@ -246,3 +246,11 @@ def test_view_set_cors_headers_are_replaced() -> None:
         resp = wsgi("GET", "/app-cors", {"Origin": EVIL})
     assert "access-control-allow-origin" not in resp.headers
     assert re.fullmatch(r"origin", resp.headers["vary"], re.I)
+
+
+def test_policy_object_setting_with_the_hook(partner_hook: list[str]) -> None:
+    from corsware import CORSPolicy
+
+    with override_settings(CORSWARE_POLICY=CORSPolicy(allow_origins=[APP])):
+        assert wsgi("GET", "/partner/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == EVIL
+        assert wsgi("GET", "/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP

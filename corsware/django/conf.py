@@ -285,7 +285,7 @@ def _combine(user: Callable[[str], Any] | None) -> Callable[[str], Any]:
 
 
 def _hook(policy: CORSPolicy) -> CORSPolicy:
-    user = policy._kwargs["allow_origin_callback"]
+    user = policy._kwargs.get("allow_origin_callback")
     return policy.replace(allow_origin_callback=_combine(user))
 
 
