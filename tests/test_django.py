@@ -161,6 +161,13 @@ def test_urls_regex(send: Any) -> None:
     assert django_project.CALLS == ["/api/x", "/apiary", "/other"]
 
 
+def test_urls_regex_matches_the_whole_path() -> None:
+    # django-cors-headers used re.match: r"/api/x" also covered "/api/xyz" and "/api/x/secret".
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_URLS_REGEX=r"/api/x"):
+        assert wsgi("GET", "/api/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+        assert "access-control-allow-origin" not in wsgi("GET", "/api/x/secret", {"Origin": APP}).headers
+
+
 # -- async -----------------------------------------------------------------------------------
 
 
@@ -254,3 +261,11 @@ def test_policy_object_setting_with_the_hook(partner_hook: list[str]) -> None:
     with override_settings(CORSWARE_POLICY=CORSPolicy(allow_origins=[APP])):
         assert wsgi("GET", "/partner/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == EVIL
         assert wsgi("GET", "/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+
+
+def test_public_names() -> None:
+    import corsware.django
+    import corsware.django.signals
+
+    assert corsware.django.__all__ == ["CorsMiddleware"]
+    assert corsware.django.signals.__all__ == ["check_request_enabled"]
