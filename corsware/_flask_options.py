@@ -265,7 +265,8 @@ def _map(opts: Mapping[str, Any], problems: list[Problem], prefix: str) -> dict[
         out["allow_origin_regex"] = regexes
     credentials = opts["supports_credentials"]
     out["allow_credentials"] = credentials
-    out["allow_methods"] = _names(opts["methods"], "methods", problems, prefix)
+    # flask-cors upper-cases the configured methods; browsers send the standard ones upper-case.
+    out["allow_methods"] = [m.upper() for m in _names(opts["methods"], "methods", problems, prefix)]
     headers = _names(opts["allow_headers"], "allow_headers", problems, prefix)
     if headers == ["*"]:
         # flask-cors's '*' echoed every requested header, Authorization included; the Fetch

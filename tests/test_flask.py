@@ -39,6 +39,7 @@ MAPPING = [
     pytest.param({"origins": [re.compile(r"https://(a|b)\.example\.com")]},
                  {"allow_origins": [], "allow_origin_regex": [r"https://(a|b)\.example\.com"]}, id="compiled regex origin"),
     pytest.param({"methods": "GET, PUT"}, {"allow_methods": ["GET", "PUT"]}, id="methods as a string"),
+    pytest.param({"methods": ["get", "patch"]}, {"allow_methods": ["GET", "PATCH"]}, id="methods upper-cased as flask-cors"),
     pytest.param({"allow_headers": ["X-A"]}, {"allow_headers": ["x-a"]}, id="allow_headers list"),
     pytest.param({"expose_headers": "X-Request-Id"}, {"expose_headers": ["X-Request-Id"]}, id="expose_headers string"),
     pytest.param({"max_age": datetime.timedelta(minutes=10)}, {"max_age": 600}, id="max_age timedelta"),
