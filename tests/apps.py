@@ -130,3 +130,20 @@ def starlette_app(middleware: list[Any] | None = None) -> Any:
     app = Starlette(routes=[Route("/{path:path}", everything, methods=methods)], middleware=middleware)
     app.state.calls = calls
     return app
+
+
+def fastapi_app(policy: dict[str, Any]) -> Any:
+    """The routes as a FastAPI app with ``app.add_middleware(corsware.asgi.CORSMiddleware, ...)``."""
+    from .fastapi_app import make_app
+
+    return make_app(policy)
+
+
+def flask_ext_app(policy: dict[str, Any]) -> Any:
+    """The Flask app with ``corsware.flask.CORS(app, policy=...)``."""
+    from corsware import CORSPolicy
+    from corsware.flask import CORS
+
+    app = flask_app()
+    CORS(app, policy=CORSPolicy(**policy))
+    return app

@@ -188,10 +188,51 @@ def _run_starlette(policy: dict[str, Any], req: Request, *, add_middleware: bool
     return Response(resp.status_code, headers, resp.content, bool(app.state.calls))
 
 
+def _headers_of(resp: httpx.Response) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in resp.headers.raw]
+
+
+def _run_flask_ext(policy: dict[str, Any], req: Request) -> Response:
+    flask_app = apps.flask_ext_app(policy)
+    with httpx.Client(transport=httpx.WSGITransport(app=flask_app)) as client:
+        resp = _httpx_request(client, req)
+    return Response(resp.status_code, _headers_of(resp), resp.content, bool(flask_app.config["CALLS"]))
+
+
+def _run_django(policy: dict[str, Any], req: Request, *, asgi: bool) -> Response:
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+
+    from . import django_project
+
+    django_project.setup()
+    django_project.CALLS.clear()
+    with override_settings(CORSWARE_POLICY=policy):
+        if asgi:
+            resp = asyncio.run(_asgi_httpx(ASGIHandler(), req))
+        else:
+            with httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler())) as client:
+                resp = _httpx_request(client, req)
+    return Response(resp.status_code, _headers_of(resp), resp.content, bool(django_project.CALLS))
+
+
+def _run_fastapi(policy: dict[str, Any], req: Request) -> Response:
+    app = apps.fastapi_app(policy)
+    resp = asyncio.run(_asgi_httpx(app, req))
+    return Response(resp.status_code, _headers_of(resp), resp.content, bool(app.state.calls))
+
+
 RUNNERS = [
     Runner("wsgi", _run_wsgi, observes_errors=True),
     Runner("asgi", _run_asgi, observes_errors=True),
     Runner("flask", _run_flask, observes_errors=False, joins_repeated_headers=False),
     Runner("starlette-wrapped", lambda p, r: _run_starlette(p, r, add_middleware=False), observes_errors=False),
     Runner("starlette-add_middleware", lambda p, r: _run_starlette(p, r, add_middleware=True), observes_errors=False),
+    Runner("flask-extension", _run_flask_ext, observes_errors=False, joins_repeated_headers=False),
+    Runner(
+        "django-wsgi", lambda p, r: _run_django(p, r, asgi=False), observes_errors=False, joins_repeated_headers=False
+    ),
+    Runner("django-asgi", lambda p, r: _run_django(p, r, asgi=True), observes_errors=False),
+    Runner("fastapi", _run_fastapi, observes_errors=False),
 ]

@@ -1,0 +1,140 @@
+"""``corsware.django.CorsMiddleware``: sync and async capable Django middleware.
+
+It translates the request to the policy core's view (method, ``path_info``, Origin, the
+preflight headers) and the core's decision back to the response; the core decides.
+Put it as high as possible in ``MIDDLEWARE`` (above ``CommonMiddleware``, whose
+``APPEND_SLASH`` redirect would otherwise answer preflights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+
+from .._decision import Addition, Plan, PreflightAnswer
+from .._headers import STR_CODEC, merge_response_headers
+from .conf import Config, current, current_request
+
+__all__ = ["CorsMiddleware"]
+
+_PREFIX: Final = "access-control-"
+
+
+class CorsMiddleware:
+    """Apply the CORS settings to every response; answer preflights without calling views.
+
+    Preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``, Fetch
+    §"CORS-preflight fetch") get 204 or 403 from here. Every other response, error pages
+    included (Django turns view exceptions into responses below this middleware), gets its
+    CORS headers and ``Vary`` merged in; ``Access-Control-*`` headers set by views are
+    dropped, since corsware is the single authority for them.
+
+    Invalid settings raise ``ImproperlyConfigured`` when Django loads the middleware (at
+    start-up); ``manage.py check`` lists them with ids and hints.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+        current()  # fail at start-up, not at the first request
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.async_mode:
+            return self.__acall__(request)
+        config = current()
+        path = request.path_info
+        if _skipped(config, path):
+            return self.get_response(request)
+        plan = config.policy.plan_for(path)
+        origin = request.META.get("HTTP_ORIGIN")
+        token = current_request.set(request)
+        try:
+            if origin is None:
+                # Not a CORS request (Fetch §"CORS protocol"): only Vary or a static '*'.
+                add = plan.no_origin
+            elif _is_preflight(request):
+                return _preflight_response(plan.preflight(*_preflight_args(request, origin, path)))
+            else:
+                add = plan.actual(origin, path)
+        finally:
+            current_request.reset(token)
+        response = self.get_response(request)
+        if add is not None:
+            _apply(response, add)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        config = current()
+        path = request.path_info
+        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
+        if _skipped(config, path):
+            return await get_response(request)
+        plan: Plan = config.policy.plan_for(path)
+        origin = request.META.get("HTTP_ORIGIN")
+        token = current_request.set(request)
+        try:
+            if origin is None:
+                add = plan.no_origin
+            elif _is_preflight(request):
+                args = _preflight_args(request, origin, path)
+                answer = await plan.apreflight(*args) if plan.matcher.has_callback else plan.preflight(*args)
+                return _preflight_response(answer)
+            elif plan.matcher.has_callback:
+                add = await plan.aactual(origin, path)
+            else:
+                add = plan.actual(origin, path)
+        finally:
+            current_request.reset(token)
+        response = await get_response(request)
+        if add is not None:
+            _apply(response, add)
+        return response
+
+
+def _skipped(config: Config, path: str) -> bool:
+    # CORS_URLS_REGEX limits CORS to the paths it matches, whole path (re.fullmatch).
+    return config.urls_regex is not None and config.urls_regex.fullmatch(path) is None
+
+
+def _is_preflight(request: HttpRequest) -> bool:
+    return request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
+
+
+def _preflight_args(request: HttpRequest, origin: str, path: str) -> tuple[str, str, str, bool, bool, str]:
+    meta = request.META
+    return (
+        origin,
+        meta["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
+        meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
+        meta.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+        False,
+        path,
+    )
+
+
+def _preflight_response(answer: PreflightAnswer) -> HttpResponse:
+    response = HttpResponse(status=answer.status)
+    del response.headers["Content-Type"]  # a 204 has no body; a 403's type comes with the answer
+    for name, value in answer.text:
+        response.headers[name] = value
+    return response
+
+
+def _apply(response: HttpResponseBase, add: Addition) -> None:
+    headers = response.headers
+    merged = merge_response_headers(headers.items(), add.text, add.vary_text, STR_CODEC)
+    for name in [n for n in headers if n.lower().startswith(_PREFIX) or n.lower() == "vary"]:
+        del headers[name]
+    for name, value in merged:
+        low = name.lower()
+        if low.startswith(_PREFIX) or low == "vary":
+            headers[name] = value

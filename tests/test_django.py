@@ -1,0 +1,271 @@
+"""corsware.django: settings, system checks, override_settings, async path, the hook."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from . import django_project
+
+django_project.setup()
+
+from asgiref.sync import iscoroutinefunction  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.core.management.base import SystemCheckError  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.test import override_settings  # noqa: E402
+
+from corsware.django import CorsMiddleware  # noqa: E402
+from corsware.django.checks import check_cors_settings  # noqa: E402
+from corsware.django.signals import check_request_enabled  # noqa: E402
+
+APP = "https://app.example.com"
+EVIL = "https://evil.example.net"
+PREFLIGHT = {"Origin": APP, "Access-Control-Request-Method": "PUT"}
+
+
+def wsgi(method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    with httpx.Client(transport=httpx.WSGITransport(app=WSGIHandler()), base_url="https://api.test") as c:
+        return c.request(method, path, headers=headers)
+
+
+def asgi(method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=ASGIHandler(), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as c:
+            return await c.request(method, path, headers=headers)
+
+    return asyncio.run(go())
+
+
+SEND = pytest.mark.parametrize("send", [wsgi, asgi], ids=["wsgi", "asgi"])
+
+
+def ids(**settings: Any) -> list[str]:
+    with override_settings(**settings):
+        return [m.id for m in check_cors_settings()]
+
+
+# -- system checks ---------------------------------------------------------------------------
+
+CHECKS = [
+    pytest.param({"CORSWARE_POLICY": {"allow_orgins": [APP]}}, ["corsware.E001"], id="E001 unknown key"),
+    pytest.param({"CORSWARE_POLICY": [APP]}, ["corsware.E001"], id="E001 not a dict"),
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": True, "CORS_ALLOW_CREDENTIALS": True}, ["corsware.E002"],
+                 id="E002 allow-all with credentials"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": ["https://a.com/", "a.com"]}, ["corsware.E002", "corsware.E002"],
+                 id="E002 every bad origin reported"),
+    pytest.param({"CORS_ALLOWED_ORIGIN_REGEXES": [r"https://.*example.com"]}, ["corsware.E002"], id="E002 loose regex"),
+    pytest.param({"CORSWARE_POLICY": {"allow_origins": ["*"], "allow_credentials": True}}, ["corsware.E002"],
+                 id="E002 native policy"),
+    pytest.param({"CORS_URLS_REGEX": "(unclosed"}, ["corsware.E003"], id="E003 bad regex"),
+    pytest.param({"CORSWARE_POLICY": {}, "CORS_ALLOWED_ORIGINS": [APP]}, ["corsware.E004"], id="E004 both ways"),
+    pytest.param({"MIDDLEWARE": ["corsheaders.middleware.CorsMiddleware", "corsware.django.CorsMiddleware"]},
+                 ["corsware.E005"], id="E005 django-cors-headers too"),
+    pytest.param({"CORS_ORIGIN_WHITELIST": [APP]}, ["corsware.W001"], id="W001 legacy name"),
+    pytest.param({"MIDDLEWARE": []}, ["corsware.W002"], id="W002 middleware missing"),
+    pytest.param({"MIDDLEWARE": ["django.middleware.common.CommonMiddleware", "corsware.django.CorsMiddleware"]},
+                 ["corsware.W003"], id="W003 below CommonMiddleware"),
+    pytest.param({"CORS_URLS_REGEX": r"^/api/"}, ["corsware.W004"], id="W004 prefix regex"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/api/.*$"}, [], id="valid"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("settings", "expected"), CHECKS)
+def test_system_checks(settings: dict[str, Any], expected: list[str]) -> None:
+    assert ids(**settings) == expected
+
+
+def test_check_messages_name_the_setting_and_give_a_hint() -> None:
+    with override_settings(CORS_ALLOW_ALL_ORIGINS=True, CORS_ALLOW_CREDENTIALS=True):
+        (message,) = check_cors_settings()
+    assert message.obj == "CORS_ALLOW_ALL_ORIGINS"
+    assert "wildcard_origin_with_credentials" in message.msg
+    assert "list the origins" in message.hint
+
+
+def test_checks_are_registered_with_manage_py_check() -> None:
+    with override_settings(CORSWARE_POLICY={"allow_orgins": [APP]}), pytest.raises(SystemCheckError, match="E001"):
+        call_command("check")
+
+
+def test_invalid_settings_refuse_to_start() -> None:
+    with override_settings(CORS_ALLOWED_ORIGINS=["https://a.com/"]), pytest.raises(ImproperlyConfigured, match="E002"):
+        WSGIHandler()  # loads the middleware, as a server does at start-up
+
+
+# -- settings and their defaults -------------------------------------------------------------
+
+
+@SEND
+def test_django_cors_headers_settings_and_defaults(send: Any) -> None:
+    django_project.CALLS.clear()
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_EXPOSE_HEADERS=["X-Request-Id"]):
+        pre = send("OPTIONS", "/x", {**PREFLIGHT, "Access-Control-Request-Headers": "x-csrftoken,authorization"})
+        get = send("GET", "/x", {"Origin": APP})
+    assert pre.status_code == 204
+    assert pre.headers["access-control-max-age"] == "86400"  # django-cors-headers' default
+    assert pre.headers["access-control-allow-methods"] == "DELETE, GET, OPTIONS, PATCH, POST, PUT"
+    assert "x-csrftoken" in pre.headers["access-control-allow-headers"]
+    assert get.headers["access-control-allow-origin"] == APP
+    assert get.headers["access-control-expose-headers"] == "X-Request-Id"
+    assert django_project.CALLS == ["/x"]
+
+
+def test_max_age_zero_omits_the_header() -> None:
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_PREFLIGHT_MAX_AGE=0):
+        assert "access-control-max-age" not in wsgi("OPTIONS", "/x", PREFLIGHT).headers
+
+
+def test_allow_all_origins_is_a_static_star() -> None:
+    with override_settings(CORS_ALLOW_ALL_ORIGINS=True):
+        assert wsgi("GET", "/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == "*"
+
+
+def test_override_settings_rebuilds_the_policy() -> None:
+    with override_settings(CORSWARE_POLICY={"allow_origins": [APP]}):
+        assert wsgi("GET", "/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+        with override_settings(CORSWARE_POLICY={"allow_origins": ["https://other.example.com"]}):
+            assert "access-control-allow-origin" not in wsgi("GET", "/x", {"Origin": APP}).headers
+        assert wsgi("GET", "/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+
+
+def test_callback_by_dotted_path() -> None:
+    policy = {"allow_origin_callback": "tests.test_django.tenant_origin"}
+    with override_settings(CORSWARE_POLICY=policy):
+        assert wsgi("GET", "/x", {"Origin": "https://acme.tenant.test"}).headers["access-control-allow-origin"]
+
+
+def tenant_origin(origin: str) -> bool:
+    return origin.endswith(".tenant.test")
+
+
+@SEND
+def test_urls_regex(send: Any) -> None:
+    django_project.CALLS.clear()
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_URLS_REGEX=r"^/api/.*$"):
+        assert send("GET", "/api/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+        outside = send("GET", "/apiary", {"Origin": APP})
+        assert "access-control-allow-origin" not in outside.headers
+        assert "vary" not in outside.headers
+        preflight_outside = send("OPTIONS", "/other", PREFLIGHT)  # reaches the view, untouched
+    assert preflight_outside.status_code == 200
+    assert django_project.CALLS == ["/api/x", "/apiary", "/other"]
+
+
+def test_urls_regex_matches_the_whole_path() -> None:
+    # django-cors-headers used re.match: r"/api/x" also covered "/api/xyz" and "/api/x/secret".
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_URLS_REGEX=r"/api/x"):
+        assert wsgi("GET", "/api/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+        assert "access-control-allow-origin" not in wsgi("GET", "/api/x/secret", {"Origin": APP}).headers
+
+
+# -- async -----------------------------------------------------------------------------------
+
+
+def test_middleware_is_sync_and_async_capable() -> None:
+    async def async_get_response(request: Any) -> HttpResponse:
+        return HttpResponse()
+
+    with override_settings(CORSWARE_POLICY={"allow_origins": [APP]}):
+        assert iscoroutinefunction(CorsMiddleware(async_get_response))
+        assert not iscoroutinefunction(CorsMiddleware(lambda request: HttpResponse()))
+    assert CorsMiddleware.sync_capable
+    assert CorsMiddleware.async_capable
+
+
+def test_async_view_under_asgi() -> None:
+    django_project.CALLS.clear()
+    with override_settings(CORSWARE_POLICY={"allow_origins": [APP], "allow_methods": ["PUT"]}):
+        resp = asgi("GET", "/async", {"Origin": APP})
+        pre = asgi("OPTIONS", "/async", PREFLIGHT)
+    assert (resp.status_code, resp.text, resp.headers["access-control-allow-origin"]) == (200, "async ok", APP)
+    assert pre.status_code == 204
+    assert django_project.CALLS == ["/async"]
+
+
+async def async_tenant_origin(origin: str) -> bool:
+    await asyncio.sleep(0)
+    return origin.endswith(".tenant.test")
+
+
+def test_async_callback_under_asgi() -> None:
+    with override_settings(CORSWARE_POLICY={"allow_origin_callback": async_tenant_origin}):
+        resp = asgi("GET", "/async", {"Origin": "https://acme.tenant.test"})
+    assert resp.headers["access-control-allow-origin"] == "https://acme.tenant.test"
+
+
+# -- the dynamic hook ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def partner_hook() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def allow_partner_api(sender: Any, request: Any, **kwargs: Any) -> bool:
+        seen.append(request.path_info)
+        return bool(request.path_info.startswith("/partner/"))
+
+    check_request_enabled.connect(allow_partner_api)
+    try:
+        yield seen
+    finally:
+        check_request_enabled.disconnect(allow_partner_api)
+
+
+@SEND
+def test_check_request_enabled(send: Any, partner_hook: list[str]) -> None:
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_ALLOW_METHODS=["PUT"]):
+        assert send("GET", "/partner/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == EVIL
+        assert "access-control-allow-origin" not in send("GET", "/other", {"Origin": EVIL}).headers
+        pre = send("OPTIONS", "/partner/x", {"Origin": EVIL, "Access-Control-Request-Method": "PUT"})
+        assert (pre.status_code, pre.headers["access-control-allow-methods"]) == (204, "PUT")
+        assert send("GET", "/other", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+    # The hook is asked only about origins the settings do not allow.
+    assert partner_hook == ["/partner/x", "/other", "/partner/x"]
+
+
+def test_hook_connected_after_first_request_is_used() -> None:
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP]):
+        assert "access-control-allow-origin" not in wsgi("GET", "/partner/x", {"Origin": EVIL}).headers
+
+        def allow_all(sender: Any, request: Any, **kwargs: Any) -> bool:
+            return True
+
+        check_request_enabled.connect(allow_all)
+        try:
+            assert wsgi("GET", "/partner/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == EVIL
+        finally:
+            check_request_enabled.disconnect(allow_all)
+        assert "access-control-allow-origin" not in wsgi("GET", "/partner/x", {"Origin": EVIL}).headers
+
+
+def test_view_set_cors_headers_are_replaced() -> None:
+    with override_settings(CORSWARE_POLICY={"allow_origins": [APP]}):
+        resp = wsgi("GET", "/app-cors", {"Origin": EVIL})
+    assert "access-control-allow-origin" not in resp.headers
+    assert re.fullmatch(r"origin", resp.headers["vary"], re.I)
+
+
+def test_policy_object_setting_with_the_hook(partner_hook: list[str]) -> None:
+    from corsware import CORSPolicy
+
+    with override_settings(CORSWARE_POLICY=CORSPolicy(allow_origins=[APP])):
+        assert wsgi("GET", "/partner/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == EVIL
+        assert wsgi("GET", "/x", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+
+
+def test_public_names() -> None:
+    import corsware.django
+    import corsware.django.signals
+
+    assert corsware.django.__all__ == ["CorsMiddleware"]
+    assert corsware.django.signals.__all__ == ["check_request_enabled"]

@@ -1,0 +1,377 @@
+"""corsware.flask: flask-cors option mapping, the extension, the decorator, errors."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from typing import Any
+
+import flask
+import httpx
+import pytest
+
+from corsware import CORSConfigError, CORSPolicy
+from corsware._flask_options import policy_from_options
+from corsware.flask import CORS, cross_origin
+
+from .drivers import Request, call_wsgi
+
+APP = "https://app.example.com"
+EVIL = "https://evil.example.net"
+FLASK_METHODS = ["GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"]
+
+
+def describe(**options: Any) -> dict[str, Any]:
+    return policy_from_options(options).describe()
+
+
+# -- option mapping ------------------------------------------------------------------------
+
+MAPPING = [
+    pytest.param({}, {"allow_origins": ["*"], "allow_methods": FLASK_METHODS, "max_age": None,
+                      "allow_credentials": False, "expose_headers": []}, id="flask-cors defaults"),
+    pytest.param({"origins": [APP], "supports_credentials": True}, {"allow_origins": [APP], "allow_credentials": True},
+                 id="origins + supports_credentials"),
+    pytest.param({"origins": APP}, {"allow_origins": [APP]}, id="origins as one string"),
+    pytest.param({"origins": "https://*.example.com"}, {"allow_origins": ["https://*.example.com"]},
+                 id="subdomain pattern is a pattern, not a regex"),
+    pytest.param({"origins": [re.compile(r"https://(a|b)\.example\.com")]},
+                 {"allow_origins": [], "allow_origin_regex": [r"https://(a|b)\.example\.com"]}, id="compiled regex origin"),
+    pytest.param({"methods": "GET, PUT"}, {"allow_methods": ["GET", "PUT"]}, id="methods as a string"),
+    pytest.param({"methods": ["get", "patch"]}, {"allow_methods": ["GET", "PATCH"]}, id="methods upper-cased as flask-cors"),
+    pytest.param({"allow_headers": ["X-A"]}, {"allow_headers": ["x-a"]}, id="allow_headers list"),
+    pytest.param({"expose_headers": "X-Request-Id"}, {"expose_headers": ["X-Request-Id"]}, id="expose_headers string"),
+    pytest.param({"max_age": datetime.timedelta(minutes=10)}, {"max_age": 600}, id="max_age timedelta"),
+    pytest.param({"max_age": "120"}, {"max_age": 120}, id="max_age digits"),
+    pytest.param({"max_age": 60}, {"max_age": 60}, id="max_age int"),
+    pytest.param({"allow_private_network": True}, {"allow_private_network": True}, id="allow_private_network"),
+    pytest.param({"send_wildcard": True, "always_send": False}, {"allow_origins": ["*"]}, id="send_wildcard/always_send accepted"),
+    pytest.param({"origins": [APP], "dangerously_allow_null_origin": True, "allow_origins": [APP, "null"]},
+                 {"allow_origins": [APP, "null"]}, id="corsware keywords win"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "expected"), MAPPING)
+def test_mapping(options: dict[str, Any], expected: dict[str, Any]) -> None:
+    got = describe(**options)
+    assert {k: got[k] for k in expected} == expected
+    assert "paths" not in got
+
+
+def test_default_allow_headers_keep_authorization() -> None:
+    # flask-cors's '*' echoed every requested header; Fetch's '*' never covers Authorization.
+    decision = policy_from_options({}).evaluate(
+        "OPTIONS",
+        "/",
+        {"Origin": APP, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization,x-a"},
+    )
+    assert decision.status == 204
+
+
+RESOURCES = [
+    pytest.param({"/api/*": {"origins": [APP]}}, {"/api/*": [APP]}, id="glob"),
+    pytest.param({r"/api/.*": {}}, {"/api/*": ["*"]}, id="regex .* becomes a glob"),
+    pytest.param({r"^/v1\.0/users$": {}}, {"/v1.0/users": ["*"]}, id="anchors and escaped dots"),
+    pytest.param(["/a/*", "/b"], {"/a/*": ["*"], "/b": ["*"]}, id="list of resources"),
+    pytest.param(r"/only/*", {"/only/*": ["*"]}, id="one resource string"),
+    pytest.param({re.compile(r"/r/(x|y)"): {}}, {"re:/r/(x|y)": ["*"]}, id="compiled resource regex"),
+    pytest.param({"/z/*": {}, "/a/specific": {"origins": [APP]}}, {"/z/*": ["*"], "/a/specific": [APP]},
+                 id="declaration order kept"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("resources", "paths"), RESOURCES)
+def test_resources(resources: Any, paths: dict[str, list[str]]) -> None:
+    got = describe(resources=resources)
+    assert got["allow_origins"] == []  # unmatched paths: no CORS
+    assert list(got["paths"]) == list(paths)
+    assert {k: v["allow_origins"] for k, v in got["paths"].items()} == paths
+
+
+def test_match_all_resource_is_the_app_wide_policy() -> None:
+    got = describe(resources={"/private/*": {"origins": [APP]}, r"/*": {"origins": "*"}})
+    assert got["allow_origins"] == ["*"]
+    assert list(got["paths"]) == ["/private/*"]
+
+
+ERRORS = [
+    pytest.param({"supports_credentials": True}, "origins", "wildcard_origin_with_credentials",
+                 "origins=['https://app.example.com']", id="credentials with default '*'"),
+    pytest.param({"origins": [r"https?://example\.com"]}, "origins", "origin_looks_like_regex",
+                 "re.compile('https?://example\\\\.com')", id="regex-ish origin string"),
+    pytest.param({"origins": ["https://.*\\.example\\.com"]}, "origins", "origin_looks_like_regex",
+                 "'https://*.example.com'", id="regex .* origin"),
+    pytest.param({"resources": {r"/api/(v1|v2)/x": {}}}, "resources['/api/(v1|v2)/x']", "resource_looks_like_regex",
+                 "'/api/*'", id="regex resource string"),
+    pytest.param({"resources": {"/api/*": {}, "/api/secure": {"origins": [APP]}}}, "resources['/api/secure']",
+                 "resource_shadowed", "declare the more specific resource first",
+                 id="CVE-2024-6839: a specific resource after a broad one"),
+    pytest.param({"resources": {r"/*": {}, "/later": {}}}, "resources['/later']", "resource_shadowed", "'/*'",
+                 id="resources after a match-all"),
+    pytest.param({"vary_header": False}, "vary_header", "vary_header_disabled", "Remove vary_header=False",
+                 id="vary_header False"),
+    pytest.param({"automatic_options": False}, "automatic_options", "automatic_options_disabled",
+                 "Remove automatic_options=False", id="automatic_options False"),
+    pytest.param({"intercept_exceptions": False}, "intercept_exceptions", "intercept_exceptions_disabled",
+                 "Remove intercept_exceptions=False", id="intercept_exceptions False"),
+    pytest.param({"orgins": [APP]}, "orgins", "unknown_option", "did you mean 'origins'?", id="typo"),
+    pytest.param({"resources": {"/a/*": {"origin": APP}}}, "resources['/a/*'].origin", "unknown_option",
+                 "did you mean 'origins'?", id="typo in a resource"),
+    pytest.param({"max_age": 1.5}, "max_age", "invalid_type", "timedelta", id="max_age float"),
+    pytest.param({"send_wildcard": "yes"}, "send_wildcard", "invalid_type", "True or False", id="non-bool flag"),
+    pytest.param({"origins": ["https://a.com/"]}, "origins", None, "'https://a.com'",
+                 id="core problems in flask-cors names"),
+    pytest.param({"resources": {"/a/*": {"origins": "*", "supports_credentials": True}}},
+                 "resources['/a/*'].origins", "wildcard_origin_with_credentials", "list the origins",
+                 id="per-resource problem"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "field", "code", "says"), ERRORS)
+def test_errors(options: dict[str, Any], field: str, code: str | None, says: str) -> None:
+    with pytest.raises(CORSConfigError) as info:
+        policy_from_options(options)
+    (problem,) = [p for p in info.value.problems if p.field == field]
+    if code is not None:
+        assert problem.code == code
+    assert says in problem.message
+
+
+def test_path_matching_is_strict_through_flask() -> None:
+    app = make_app()
+    CORS(app, resources={r"/api/v1/.*": {"origins": [APP]}})
+    with client(app) as c:
+        assert c.get("/api/v1/open", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+        # CVE-2024-6866: case-sensitive; and the resource matches the whole path, not a prefix.
+        assert "access-control-allow-origin" not in c.get("/API/v1/open", headers={"Origin": APP}).headers
+        assert "access-control-allow-origin" not in c.get("/x/api/v1/open", headers={"Origin": APP}).headers
+
+
+def test_every_problem_reported_at_once() -> None:
+    with pytest.raises(CORSConfigError) as info:
+        policy_from_options({"vary_header": False, "orgins": 1, "origins": [r"^https://x\.com$"]})
+    assert set(info.value.codes) == {"vary_header_disabled", "unknown_option", "origin_looks_like_regex"}
+
+
+# -- the extension over HTTP ---------------------------------------------------------------
+
+
+def client(app: flask.Flask) -> httpx.Client:
+    return httpx.Client(transport=httpx.WSGITransport(app=app, raise_app_exceptions=False), base_url="https://api.test")
+
+
+def make_app(calls: list[str] | None = None) -> flask.Flask:
+    app = flask.Flask(__name__)
+    calls = calls if calls is not None else []
+
+    @app.route("/api/v1/secure", methods=["GET", "PUT"])
+    def secure() -> str:
+        calls.append("secure")
+        return "secure"
+
+    @app.route("/api/v1/open")
+    def open_() -> str:
+        return "open"
+
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("unhandled")
+
+    @app.route("/handled")
+    def handled() -> str:
+        raise ValueError("handled")
+
+    @app.errorhandler(ValueError)
+    def on_value_error(exc: ValueError) -> tuple[str, int]:
+        return "handled by the app", 418
+
+    return app
+
+
+def test_cve_2024_6839_declaration_order() -> None:
+    app = make_app()
+    CORS(app, resources={"/api/v1/secure": {"origins": [APP]}, re.compile(r"/api/(v1|v2)/.*"): {"origins": "*"}})
+    with client(app) as c:
+        assert "access-control-allow-origin" not in c.get("/api/v1/secure", headers={"Origin": EVIL}).headers
+        assert c.get("/api/v1/secure", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+        assert c.get("/api/v1/open", headers={"Origin": EVIL}).headers["access-control-allow-origin"] == "*"
+
+
+def test_error_handlers_and_unhandled_exceptions_carry_headers() -> None:
+    app = make_app()
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    CORS(app, origins=[APP])
+    with client(app) as c:
+        handled = c.get("/handled", headers={"Origin": APP})
+        assert (handled.status_code, handled.text) == (418, "handled by the app")
+        assert handled.headers["access-control-allow-origin"] == APP
+        unhandled = c.get("/boom", headers={"Origin": APP})
+        assert unhandled.status_code == 500
+        assert unhandled.headers["access-control-allow-origin"] == APP
+        missing = c.get("/nowhere", headers={"Origin": APP})
+        assert missing.status_code == 404
+        assert missing.headers["access-control-allow-origin"] == APP
+
+
+def test_unhandled_exception_in_testing_mode_reraised_with_headers() -> None:
+    app = make_app()
+    app.testing = True  # Flask re-raises; the WSGI middleware answers 500 and re-raises for the server
+    CORS(app, origins=[APP])
+    status, headers, _, error = call_wsgi(app, Request("GET", "/boom", [("Origin", APP)]))
+    assert status == 500
+    assert ("access-control-allow-origin", APP) in headers
+    assert isinstance(error, RuntimeError)
+
+
+def test_preflight_never_reaches_the_view() -> None:
+    calls: list[str] = []
+    app = make_app(calls)
+    CORS(app, origins=[APP], methods=["PUT"])
+    with client(app) as c:
+        resp = c.options("/api/v1/secure", headers={"Origin": APP, "Access-Control-Request-Method": "PUT"})
+    assert resp.status_code == 204
+    assert resp.headers["access-control-allow-methods"] == "PUT"
+    assert calls == []
+
+
+def test_init_app_factory_and_config() -> None:
+    cors = CORS(supports_credentials=True)
+
+    def create_app(origin: str) -> flask.Flask:
+        app = make_app()
+        app.config["CORS_ORIGINS"] = [origin]
+        app.config["CORS_EXPOSE_HEADERS"] = "X-Total"
+        cors.init_app(app)
+        return app
+
+    one, two = create_app(APP), create_app("https://two.example.com")
+    assert not hasattr(cors, "app")
+    assert one.extensions["corsware"].policy.describe()["allow_origins"] == [APP]
+    with client(two) as c:
+        resp = c.get("/api/v1/open", headers={"Origin": "https://two.example.com"})
+    assert resp.headers["access-control-allow-origin"] == "https://two.example.com"
+    assert resp.headers["access-control-allow-credentials"] == "true"
+    assert resp.headers["access-control-expose-headers"] == "X-Total"
+    with pytest.raises(RuntimeError, match="already installed"):
+        cors.init_app(one)
+
+
+def test_precedence_config_then_constructor_then_init_app() -> None:
+    app = make_app()
+    app.config.update(CORS_ORIGINS=["https://config.example.com"], CORS_MAX_AGE=10, CORS_METHODS=["GET"])
+    CORS(origins=[APP], max_age=20).init_app(app, max_age=30)
+    got = app.extensions["corsware"].policy.describe()
+    assert (got["allow_origins"], got["max_age"], got["allow_methods"]) == ([APP], 30, ["GET"])
+
+
+def test_config_errors_raise_at_init_app() -> None:
+    app = make_app()
+    app.config["CORS_SUPPORTS_CREDENTIALS"] = True
+    with pytest.raises(CORSConfigError, match="supports_credentials"):
+        CORS(app)
+
+
+def test_unknown_config_key_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app()
+    app.config["CORS_HEADERS"] = "Content-Type"
+    with caplog.at_level(logging.WARNING, logger="corsware"):
+        CORS(app, origins=[APP])
+    assert "CORS_HEADERS" in caplog.text
+    assert "CORS_ALLOW_HEADERS" in caplog.text
+
+
+def test_policy_swap_at_run_time() -> None:
+    app = make_app()
+    CORS(app, policy=CORSPolicy(allow_origins=[APP]))
+    app.extensions["corsware"].policy = CORSPolicy(allow_origins=["https://new.example.com"])
+    with client(app) as c:
+        assert "access-control-allow-origin" not in c.get("/api/v1/open", headers={"Origin": APP}).headers
+
+
+# -- @cross_origin ---------------------------------------------------------------------------
+
+
+def decorated_app(calls: list[str]) -> flask.Flask:
+    app = flask.Flask(__name__)
+
+    @app.route("/view", methods=["GET", "PUT"])
+    @cross_origin(origins=[APP], methods=["PUT"], max_age=5)
+    def view() -> str:
+        calls.append(flask.request.method)
+        return "view"
+
+    @app.route("/view-error")
+    @cross_origin(origins=[APP])
+    def view_error() -> str:
+        flask.abort(400)
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    return app
+
+
+@pytest.mark.parametrize("with_extension", [True, False], ids=["with CORS(app, resources={})", "standalone"])
+def test_cross_origin(with_extension: bool) -> None:
+    calls: list[str] = []
+    app = decorated_app(calls)
+    if with_extension:
+        CORS(app, resources={})  # no app-wide CORS: only the decorated views
+    with client(app) as c:
+        pre = c.options("/view", headers={"Origin": APP, "Access-Control-Request-Method": "PUT"})
+        assert pre.status_code == 204
+        assert (pre.headers["access-control-allow-origin"], pre.headers["access-control-max-age"]) == (APP, "5")
+        refused = c.options("/view", headers={"Origin": EVIL, "Access-Control-Request-Method": "PUT"})
+        assert refused.status_code == 403
+        assert calls == []  # preflights never reach the view
+        put = c.put("/view", headers={"Origin": APP})
+        assert (put.status_code, put.headers["access-control-allow-origin"], put.headers["vary"]) == (
+            200,
+            APP,
+            "Origin",
+        )
+        assert calls == ["PUT"]
+        plain_options = c.options("/view")  # not a preflight: Flask's default OPTIONS answer
+        assert plain_options.status_code == 200
+        assert "PUT" in plain_options.headers["allow"]
+        error = c.get("/view-error", headers={"Origin": APP})
+        assert (error.status_code, error.headers["access-control-allow-origin"]) == (400, APP)
+        assert "access-control-allow-origin" not in c.get("/plain", headers={"Origin": APP}).headers
+
+
+def test_cross_origin_overrides_app_wide_policy() -> None:
+    app = decorated_app([])
+    CORS(app, origins=["https://other.example.com"])
+    with client(app) as c:
+        assert c.get("/view", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+        assert "access-control-allow-origin" not in c.get("/plain", headers={"Origin": APP}).headers
+        other = c.get("/plain", headers={"Origin": "https://other.example.com"})
+        assert other.headers["access-control-allow-origin"] == "https://other.example.com"
+
+
+def test_cross_origin_validates_at_decoration() -> None:
+    with pytest.raises(CORSConfigError, match="vary_header"):
+        cross_origin(vary_header=False)
+    with pytest.raises(TypeError, match="resources"):
+        cross_origin(resources={"/x": {}})
+
+
+def test_cross_origin_reads_app_config() -> None:
+    app = flask.Flask(__name__)
+    app.config["CORS_EXPOSE_HEADERS"] = ["X-From-Config"]
+
+    @app.route("/v")
+    @cross_origin(origins=[APP])
+    def v() -> str:
+        return "v"
+
+    with client(app) as c:
+        assert c.get("/v", headers={"Origin": APP}).headers["access-control-expose-headers"] == "X-From-Config"
+
+
+def test_public_names() -> None:
+    import corsware.flask
+
+    assert corsware.flask.__all__ == ["CORS", "cross_origin"]
