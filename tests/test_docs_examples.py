@@ -126,6 +126,9 @@ def test_extraction_reads_fences_markers_and_indentation(tmp_path: Path) -> None
     page.write_text(_SAMPLE, encoding="utf-8")
     found = blocks(page)
     assert [(b.language, b.line) for b in found] == [("python", 3), ("python", 9), ("markdown", 13), ("py", 19)]
-    assert found[0].code == 'print("top level")\n' and found[0].not_run is None
-    assert found[1].code == "import db\n" and found[1].not_run == "needs a real database"
-    assert found[3].title == "app.py" and found[3].code == "x = 1\n"
+    assert found[0].code == 'print("top level")\n'
+    assert found[0].not_run is None
+    assert found[1].code == "import db\n"
+    assert found[1].not_run == "needs a real database"
+    assert found[3].title == "app.py"
+    assert found[3].code == "x = 1\n"

@@ -75,7 +75,7 @@ def _cors_view(lines: list[str]) -> tuple[str | None, dict[str, str], str]:
 
 def _app_source(page: Path) -> str:
     apps = [b for b in blocks(page) if b.title == "app.py"]
-    assert len(apps) == 1, f"{page} must have exactly one ```python title=\"app.py\" block"
+    assert len(apps) == 1, f'{page} must have exactly one ```python title="app.py" block'
     return apps[0].code
 
 
