@@ -57,24 +57,43 @@ def test_the_docs_have_runnable_examples() -> None:
     assert {b.path.name for b in RUNNABLE} >= {"quickstart-wsgi.md", "quickstart-asgi.md", "cors-explained.md"}
 
 
-def test_not_run_markers_are_well_formed_and_give_a_reason() -> None:
+def marker_problems(path: Path) -> list[str]:
+    """What is wrong with the not-run markers of ``path`` (empty when nothing is)."""
     problems = []
-    for path in markdown_files():
-        lines = path.read_text(encoding="utf-8").splitlines()
-        fences = {b.line: b for b in blocks(path)}
-        for line, reason, well_formed in not_run_markers(path):
-            where = f"{path.relative_to(ROOT)}:{line}"
-            if not well_formed:
-                problems.append(f"{where}: write the marker alone on its line as <!-- not-run: reason -->")
-            elif not reason:
-                problems.append(f"{where}: a not-run marker must say why the example is not run")
-            following = fences.get(line + 1)
-            if following is None or following.language not in PYTHON_LANGUAGES:
-                problems.append(
-                    f"{where}: a not-run marker must be immediately followed by a ```python fence "
-                    f"(next line: {lines[line] if line < len(lines) else '<end of file>'!r})"
-                )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fences = {b.line: b for b in blocks(path)}
+    for line, reason, well_formed in not_run_markers(path):
+        where = f"{path.name}:{line}"
+        if not well_formed:
+            problems.append(f"{where}: write the marker alone on its line as <!-- not-run: reason -->")
+        elif not reason:
+            problems.append(f"{where}: a not-run marker must say why the example is not run")
+        following = fences.get(line + 1)
+        if following is None or following.language not in PYTHON_LANGUAGES:
+            problems.append(
+                f"{where}: a not-run marker must be immediately followed by a ```python fence "
+                f"(next line: {lines[line] if line < len(lines) else '<end of file>'!r})"
+            )
+    return problems
+
+
+def test_not_run_markers_are_well_formed_and_give_a_reason() -> None:
+    problems = [problem for path in markdown_files() for problem in marker_problems(path)]
     assert not problems, "\n".join(problems)
+
+
+def test_bad_not_run_markers_are_caught(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "<!-- not-run -->\n```python\nx = 1\n```\n\n"
+        "<!-- not-run:   -->\n```python\nx = 1\n```\n\n"
+        "<!-- not-run: a reason -->\n\n```python\nx = 1\n```\n\n"
+        "<!-- not-run: a reason -->\n```console\n$ true\n```\n\n"
+        "<!-- not-run: a good one -->\n```python\nx = 1\n```\n",
+        encoding="utf-8",
+    )
+    problems = marker_problems(page)
+    assert [p.split(":")[1] for p in problems] == ["1", "6", "11", "17"], problems
 
 
 # Chinese pages translated from an English page must show exactly the same code, so a fix
