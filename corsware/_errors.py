@@ -25,7 +25,7 @@ class Problem:
 
 
 class CORSConfigError(ValueError):
-    """Raised by :class:`~corsware.CORSPolicy` when its settings are invalid or insecure.
+    """Raised by ``CORSPolicy`` when its settings are invalid or insecure.
 
     It carries *every* problem found (``.problems``), not just the first one, so a
     configuration can be fixed in one pass.

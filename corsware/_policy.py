@@ -48,47 +48,58 @@ class CORSPolicy:
     the meaning) of Starlette's ``CORSMiddleware``.
 
     ``allow_origins`` (list of str, default ``[]``)
-        Exact origins (``"https://app.example.com"``), subdomain patterns
+    :   Exact origins (``"https://app.example.com"``), subdomain patterns
         (``"https://*.example.com"``: one or more whole labels, never the apex, never
         ``evil-example.com``), port patterns (``"http://localhost:*"``), or ``"*"`` alone
         (any origin; not with credentials). ``"null"`` needs
         ``dangerously_allow_null_origin=True``. Origins are written exactly as browsers
         send them: lower case, no path, no trailing slash, no default port, punycode.
+
     ``allow_methods`` (list of str or ``"*"``, default ``["GET", "HEAD", "POST"]``)
-        Methods a preflight may ask for; compared byte-exactly. ``"*"`` allows any method
+    :   Methods a preflight may ask for; compared byte-exactly. ``"*"`` allows any method
         (reflected for credentialed requests). CONNECT, TRACE and TRACK are refused.
+
     ``allow_headers`` (list of str or ``"*"``, default ``[]``)
-        Request headers scripts may send, case-insensitive. The CORS-safelisted names
+    :   Request headers scripts may send, case-insensitive. The CORS-safelisted names
         (Accept, Accept-Language, Content-Language, Content-Type) are always allowed.
         ``"*"`` allows any header except ``Authorization``, which must be listed.
+
     ``allow_credentials`` (bool, default False)
-        Send ``Access-Control-Allow-Credentials: true``: cookies and HTTP auth may be sent
+    :   Send ``Access-Control-Allow-Credentials: true``: cookies and HTTP auth may be sent
         and responses read. Refused with ``"*"`` origins, ``"*"`` expose headers, plain-http
         origins and public-suffix patterns unless the matching ``dangerously_`` flag is set.
+
     ``allow_origin_regex`` (str, ``re.Pattern`` or a list of them, default None)
-        Matched with ``fullmatch`` against the whole origin. Regexes that admit a lookalike
+    :   Matched with ``fullmatch`` against the whole origin. Regexes that admit a lookalike
         host (an unescaped dot, an unanchored domain) are refused at construction.
+
     ``expose_headers`` (list of str or ``"*"``, default ``[]``)
-        Response headers scripts may read (``"*"`` only without credentials).
+    :   Response headers scripts may read (``"*"`` only without credentials).
+
     ``max_age`` (int seconds 0..86400 or None, default 600)
-        How long browsers may cache a preflight; None omits the header (browsers use 5 s).
+    :   How long browsers may cache a preflight; None omits the header (browsers use 5 s).
+
     ``allow_private_network`` (bool, default False)
-        Answer ``Access-Control-Request-Private-Network: true`` (Private Network Access)
+    :   Answer ``Access-Control-Request-Private-Network: true`` (Private Network Access)
         with ``Access-Control-Allow-Private-Network: true``, for allowed origins only.
+
     ``allow_origin_callback`` (callable, default None)
-        ``callback(origin) -> bool`` consulted for origins no static rule allows; under
+    :   ``callback(origin) -> bool`` consulted for origins no static rule allows; under
         ASGI it may be ``async``. Its answers are never cached.
+
     ``paths`` (mapping of path pattern to ``CORSPolicy`` or mapping of options)
-        Per-path policies, first match in declaration order wins; unmatched paths use this
+    :   Per-path policies, first match in declaration order wins; unmatched paths use this
         policy's own settings. Patterns are literal paths, globs (``"/api/*"``) or
         compiled regexes (``fullmatch``), matched case-sensitively on the router's path.
+
     ``dangerously_allow_null_origin``, ``dangerously_allow_insecure_origins``,
     ``dangerously_allow_public_suffix_patterns`` (bool, default False)
-        Loud opt-ins for configurations that are refused by default.
-    ``preflight_cache_size`` (int, default 1024)
-        Bound on cached preflight answers (per policy); 0 disables the cache.
+    :   Loud opt-ins for configurations that are refused by default.
 
-    Raises :class:`CORSConfigError` listing every problem found.
+    ``preflight_cache_size`` (int, default 1024)
+    :   Bound on cached preflight answers (per policy); 0 disables the cache.
+
+    Raises ``CORSConfigError`` listing every problem found.
     """
 
     __slots__ = ("__weakref__", "_kwargs", "_plan", "_rules", "_settings")
@@ -208,7 +219,7 @@ class CORSPolicy:
 
         ``headers`` is a mapping or a list of (name, value) pairs; names are
         case-insensitive and repeated ``Origin`` headers make the origin invalid, as on the
-        wire. An async ``allow_origin_callback`` needs :meth:`aevaluate`.
+        wire. An async ``allow_origin_callback`` needs ``aevaluate()``.
         """
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
@@ -218,7 +229,7 @@ class CORSPolicy:
         return _not_cors_decision(plan, path_rule)
 
     async def aevaluate(self, method: str, path: str = "/", headers: HeaderInput = ()) -> CORSDecision:
-        """Like :meth:`evaluate`, awaiting an async ``allow_origin_callback``."""
+        """Like ``evaluate()``, awaiting an async ``allow_origin_callback``."""
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
             return _preflight_decision(await plan.apreflight(origin, acrm, acrh, pna, path=path), path_rule)

@@ -35,7 +35,7 @@ _ERROR_HEADERS: Final = (
 
 
 class CORSMiddleware(MiddlewareBase):
-    """Apply a :class:`~corsware.CORSPolicy` to an ASGI application.
+    """Apply a ``corsware.CORSPolicy`` to an ASGI application.
 
     Accepts ``policy=`` or the policy's keywords (Starlette's names, so
     ``app.add_middleware(corsware.asgi.CORSMiddleware, allow_origins=[...])`` is a drop-in).

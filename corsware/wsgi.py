@@ -32,7 +32,7 @@ _ERROR_HEADERS: Final = (
 
 
 class CORSMiddleware(MiddlewareBase):
-    """Apply a :class:`~corsware.CORSPolicy` to a WSGI application.
+    """Apply a ``corsware.CORSPolicy`` to a WSGI application.
 
     ``CORSMiddleware(app, policy=policy)`` or ``CORSMiddleware(app, allow_origins=[...],
     ...)`` with the policy's keywords (Starlette's names). Preflights are answered here and
