@@ -57,12 +57,16 @@ def _echo(method: str, query: str, headers: dict[str, str], body: bytes) -> tupl
         "authorization": headers.get("authorization"),
         "body": body.decode("utf-8", "replace"),
     }
-    return 200, [("Content-Type", "application/json"), ("X-Request-Id", "42"), ("X-Internal", "secret")], json.dumps(
-        seen
-    ).encode()
+    return (
+        200,
+        [("Content-Type", "application/json"), ("X-Request-Id", "42"), ("X-Internal", "secret")],
+        json.dumps(seen).encode(),
+    )
 
 
-def _route(method: str, path: str, query: str, headers: dict[str, str], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+def _route(
+    method: str, path: str, query: str, headers: dict[str, str], body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Everything but ``raise`` and ``stream``, the same for both frameworks."""
     name = path.rstrip("/").rsplit("/", 1)[-1]
     if name == "notfound":
@@ -116,7 +120,9 @@ class ASGIRecorder:
             await self.app(scope, receive, send)
             return
         if scope["path"] == "/__log":
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": self.log.dump()})
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
@@ -173,9 +179,7 @@ def _starlette(middleware: list[Any] | None = None) -> Any:
 
             return StreamingResponse(chunks(), media_type="text/plain")
         headers = {k.lower(): v for k, v in request.headers.items()}
-        status, response_headers, body = _route(
-            request.method, path, request.url.query, headers, await request.body()
-        )
+        status, response_headers, body = _route(request.method, path, request.url.query, headers, await request.body())
         return Response(body, status_code=status, headers=dict(response_headers))
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "PURGE"]

@@ -119,6 +119,8 @@ REFUSED_PREFLIGHT = ("OPTIONS 403",)
 CORS_CHECK = "CORS check: ACAO must be `*` or the request's serialized origin, else a network error (TypeError)"
 PREFLIGHT_RULE = "not a simple request -> CORS-preflight fetch (OPTIONS) first, then the request"
 
+# A table reads better one scenario per block than one argument per line.
+# fmt: off
 SCENARIOS: list[Scenario] = [
     # -- "tutorial": explicit origins + a subdomain pattern, explicit methods/headers ---------
     Scenario("simple-get", "tutorial", "app", "/echo", {}, CORS_CHECK, True, 200, echo={"method": "GET"},
@@ -245,3 +247,4 @@ SCENARIOS: list[Scenario] = [
              "ACAO `*` fails the CORS check when credentials are included -> TypeError", False,
              seen=SIMPLE_OK, cookie_on=("GET",), api="local"),
 ]
+# fmt: on

@@ -12,6 +12,7 @@ See docs/browser-tests.md.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -69,7 +70,25 @@ _PAGE = b"<!doctype html><meta charset=utf-8><title>corsware browser tests</titl
 
 
 class _PageHandler(BaseHTTPRequestHandler):
+    """Serves the page, its script and ``/raw-star``: a hand-written (not corsware) endpoint
+    whose preflight answer is ``Access-Control-Allow-Headers: *``, to check the browser itself."""
+
+    def _raw_star_headers(self) -> None:
+        self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin", ""))
+        self.send_header("Access-Control-Allow-Headers", "*")
+        self.send_header("Content-Length", "0")
+
+    def do_OPTIONS(self) -> None:
+        self.send_response(204)
+        self._raw_star_headers()
+        self.end_headers()
+
     def do_GET(self) -> None:
+        if self.path.startswith("/raw-star"):
+            self.send_response(200)
+            self._raw_star_headers()
+            self.end_headers()
+            return
         if self.path == "/probe.js":
             body, kind = PROBE_JS, "text/javascript"
         else:
@@ -128,6 +147,32 @@ def _url(scenario: Scenario, page_port: int, api_port: int) -> str:
     return f"{base}{scenario.path}?{query}"
 
 
+_BLOCKED = re.compile(r"Access to fetch at '([^']*)'.* has been blocked by CORS policy: (.*)")
+
+
+def _collect_cors_errors(page: Any, results: dict[str, Any], console: list[str]) -> None:
+    """Attach Chromium's "blocked by CORS policy" console reasons to each scenario's result.
+
+    Chromium reports them asynchronously, so wait (boundedly) until every rejected fetch has one.
+    """
+    rejected = {sid for sid, result in results.items() if result["outcome"] == "rejected"}
+    for result in results.values():
+        result["blocked"] = []
+    for _ in range(60):
+        blocked: dict[str, list[str]] = {}
+        for text in console:
+            match = _BLOCKED.search(text)
+            if match:
+                sid = parse_qs(urlsplit(match.group(1)).query).get("s", [""])[0]
+                blocked.setdefault(sid, []).append(match.group(2))
+        if rejected <= blocked.keys():
+            break
+        page.wait_for_timeout(50)
+    for sid, reasons in blocked.items():
+        if sid in results:
+            results[sid]["blocked"] = reasons
+
+
 def _run_group(browser: Any, kind: str, config: str, page_port: int) -> dict[str, Outcome]:
     scenarios = [s for s in SCENARIOS if s.config == config]
     api_port = free_port()
@@ -136,7 +181,9 @@ def _run_group(browser: Any, kind: str, config: str, page_port: int) -> dict[str
     with running(_server_command(kind, api_port), api_port, env=env, cwd=str(ROOT)):
         context = browser.new_context()
         try:
-            context.add_cookies([{"name": COOKIE.split("=")[0], "value": COOKIE.split("=")[1], "url": "http://localhost/"}])
+            context.add_cookies(
+                [{"name": COOKIE.split("=")[0], "value": COOKIE.split("=")[1], "url": "http://localhost/"}]
+            )
             for page_key in sorted({s.page_key for s in scenarios}):
                 specs = [
                     {"id": s.id, "url": _url(s, page_port, api_port), "init": s.init, "repeat": s.repeat,
@@ -144,8 +191,12 @@ def _run_group(browser: Any, kind: str, config: str, page_port: int) -> dict[str
                     for s in scenarios if s.page_key == page_key
                 ]  # fmt: skip
                 page = context.new_page()
+                console: list[str] = []
+                page.on("console", lambda message, into=console: into.append(message.text))
                 page.goto(PAGES[page_key].format(page=page_port) + "/")
-                page_results.update(page.evaluate("specs => corswareRun(specs)", specs))
+                results = page.evaluate("specs => corswareRun(specs)", specs)
+                _collect_cors_errors(page, results, console)
+                page_results.update(results)
                 page.close()
         finally:
             context.close()
@@ -203,8 +254,11 @@ def test_browser_scenario(kind: str, scenario: Scenario, outcomes: Any, page_por
     if not scenario.resolves:
         assert page["outcome"] == "rejected", context
         assert page["error"].startswith("TypeError"), context
+        # ... and the TypeError is Chromium's CORS verdict, not some other network failure.
+        assert len(page["blocked"]) == 1, context
         return
     assert page["outcome"] == "resolved", context
+    assert page["blocked"] == [], context
     assert page["status"] == scenario.status, context
     if scenario.body is not None:
         assert scenario.body in page["body"], context
@@ -216,3 +270,24 @@ def test_browser_scenario(kind: str, scenario: Scenario, outcomes: Any, page_por
     assert page["headers"] == scenario.headers, context
     if scenario.redirected is not None:
         assert page["redirected"] is scenario.redirected, context
+
+
+@pytest.mark.parametrize(
+    ("header", "resolves"),
+    [pytest.param("Authorization", False, id="authorization-refused"), pytest.param("X-Other", True, id="control")],
+)
+def test_chromium_follows_the_standard_for_wildcard_authorization(
+    chromium: Any, page_port: int, header: str, resolves: bool
+) -> None:
+    """The harness's own check: with CorsNonWildcardRequestHeadersSupport, a preflight answered
+    with ``Access-Control-Allow-Headers: *`` does not let ``Authorization`` through (Fetch
+    standard, "CORS non-wildcard request-header name"). Without the flag stock Chromium would
+    send the request, and the browser suite would not be testing the standard's browser."""
+    page = chromium.new_page()
+    try:
+        page.goto(PAGES["evil"].format(page=page_port) + "/")
+        spec = {"id": "raw", "url": f"http://app.example.test:{page_port}/raw-star", "init": {"headers": {header: "x"}}}
+        result = page.evaluate("spec => corswareProbe(spec)", spec)
+    finally:
+        page.close()
+    assert result["outcome"] == ("resolved" if resolves else "rejected"), result
