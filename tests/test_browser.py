@@ -1,6 +1,6 @@
 """End-to-end: real cross-origin ``fetch()`` calls in Chromium against corsware behind real servers.
 
-One Chromium per session (playwright, ``/usr/bin/chromium``, never a downloaded browser).
+One Chromium per run (playwright, ``/usr/bin/chromium``, never a downloaded browser).
 For each server kind (uvicorn + corsware wrapping Starlette, uvicorn + Starlette's
 ``add_middleware``, gunicorn + Flask) and each policy in ``browser_scenarios.configs`` one
 API server is started on loopback; every scenario of that policy runs as parallel fetches
@@ -103,7 +103,7 @@ class _PageHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page_port() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
     server.daemon_threads = True
@@ -117,8 +117,11 @@ def page_port() -> Iterator[int]:
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """The one Chromium of the run. Module-scoped on purpose: playwright's sync API keeps an
+    event loop running in this thread while it is open, which would break every later test
+    that calls ``asyncio.run()``; all browser tests live in this module."""
     executable = need_executable("chromium", "the browser tests drive Debian's chromium")
     from playwright.sync_api import sync_playwright
 
@@ -210,7 +213,7 @@ def _run_group(browser: Any, kind: str, config: str, page_port: int) -> dict[str
     return {s.id: Outcome(page_results[s.id], by_scenario[s.id]) for s in scenarios}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def outcomes(chromium: Any, page_port: int) -> Any:
     """Lazily runs each (server kind, policy) group once and keeps what it observed."""
     cache: dict[tuple[str, str], dict[str, Outcome]] = {}
