@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -51,10 +52,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _gunicorn_options() -> list[str]:
+    # gunicorn >= 25 opens a control socket (~/.gunicorn/gunicorn.ctl here) by default, shared by every
+    # gunicorn on the machine (and parallel test runs); ours needs none.
+    major, minor = (int(part) for part in metadata.version("gunicorn").split(".")[:2])
+    return ["--no-control-socket"] if (major, minor) >= (25, 0) else []
+
+
 def _server_command(kind: str, port: int) -> list[str]:
     if kind == "gunicorn":
         return [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                "--worker-class", "gthread", "--threads", "8", "--log-level", "warning",
+                "--worker-class", "gthread", "--threads", "8", "--graceful-timeout", "2",
+                "--log-level", "warning", *_gunicorn_options(),
                 "tests.browser_app:wsgi_app()"]  # fmt: skip
     factory = {"uvicorn-wrapped": "asgi_wrapped", "uvicorn-add_middleware": "asgi_add_middleware"}[kind]
     return [PYTHON, "-m", "uvicorn", "--factory", f"tests.browser_app:{factory}", "--host", "127.0.0.1",
