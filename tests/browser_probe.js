@@ -52,7 +52,7 @@ function corswareProbeSandboxed(spec) {
     const onMessage = (event) => {
       if (event.source !== frame.contentWindow || !event.data || event.data.id !== spec.id) return;
       window.removeEventListener("message", onMessage);
-      frame.remove();
+      // The frame stays: removing it can drop Chromium's console report of a CORS failure.
       resolve({ ...event.data.result, frame_origin: event.data.origin });
     };
     window.addEventListener("message", onMessage);
