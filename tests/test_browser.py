@@ -224,14 +224,21 @@ def _run_group(browser: Any, kind: str, config: str, page_port: int) -> dict[str
 
 @pytest.fixture(scope="module")
 def outcomes(chromium: Any, page_port: int) -> Any:
-    """Lazily runs each (server kind, policy) group once and keeps what it observed."""
-    cache: dict[tuple[str, str], dict[str, Outcome]] = {}
+    """Lazily runs each (server kind, policy) group once and keeps what it observed (or how it
+    failed, so a broken group fails each of its tests at once instead of restarting servers)."""
+    cache: dict[tuple[str, str], dict[str, Outcome] | Exception] = {}
 
     def get(kind: str, scenario: Scenario) -> Outcome:
         key = (kind, scenario.config)
         if key not in cache:
-            cache[key] = _run_group(chromium, kind, scenario.config, page_port)
-        return cache[key][scenario.id]
+            try:
+                cache[key] = _run_group(chromium, kind, scenario.config, page_port)
+            except Exception as exc:
+                cache[key] = exc
+        group = cache[key]
+        if isinstance(group, Exception):
+            raise RuntimeError(f"the {scenario.config!r} group under {kind} could not run") from group
+        return group[scenario.id]
 
     return get
 
