@@ -159,3 +159,10 @@ class _GuardedBody:
         close = getattr(self._iterable, "close", None)
         if close is not None:
             close()
+
+
+# Mounting by import string / environment (gunicorn and uWSGI factories); see corsware._mount.
+from ._mount import wrap_wsgi as wrap  # noqa: E402
+from ._mount import wsgi_from_env as from_env  # noqa: E402
+
+__all__ += ["from_env", "wrap"]
