@@ -274,7 +274,7 @@ http {{
 
 
 @contextlib.contextmanager
-def nginx_in_front(tmp: Path, upstream: Server, *, via: str) -> Iterator[Server]:
+def nginx_in_front(tmp: Path, upstream: Server, *, via: str, kind: str) -> Iterator[Server]:
     binary = need_executable("nginx", "Debian package nginx (.ci/apt-packages.txt)")
     port = free_port()
     conf = tmp / "nginx.conf"
@@ -282,12 +282,15 @@ def nginx_in_front(tmp: Path, upstream: Server, *, via: str) -> Iterator[Server]
     log = tmp / "nginx.log"
     cmd = [binary, "-p", str(tmp), "-c", str(conf), "-e", str(tmp / "nginx-error.log")]
     with running(cmd, port, cwd=str(tmp), output=log):
-        yield Server(f"nginx-{via}", port, [*upstream.logs, tmp / "nginx-error.log", log], upstream.calls)
+        yield Server(kind, port, [*upstream.logs, tmp / "nginx-error.log", log], upstream.calls)
 
 
 @contextlib.contextmanager
 def nginx_gunicorn(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with gunicorn_sync(tmp, policy, case_index) as app_server, nginx_in_front(tmp, app_server, via="proxy") as server:
+    with (
+        gunicorn_sync(tmp, policy, case_index) as app_server,
+        nginx_in_front(tmp, app_server, via="proxy", kind="nginx-gunicorn") as server,
+    ):
         yield server
 
 
@@ -300,7 +303,7 @@ def nginx_uwsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[
     cmd = uwsgi_cmd(upstream_port, module, protocol="uwsgi")
     with running(cmd, upstream_port, env=setup.env, cwd=str(REPO), output=log):
         app_server = Server("uwsgi", upstream_port, [log], tmp / "calls")
-        with nginx_in_front(tmp, app_server, via="uwsgi") as server:
+        with nginx_in_front(tmp, app_server, via="uwsgi", kind="nginx-uwsgi") as server:
             yield server
 
 
