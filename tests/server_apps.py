@@ -6,8 +6,6 @@
 - ``case_wsgi()`` / ``case_asgi()``: factories for policies that cannot be written in a
   policy file (compiled regexes, callbacks): ``SERVERS_CASE`` holds the index of the case
   in ``tests/cases.py`` whose policy to use.
-- ``client_app`` / ``api_app``: the two Flask apps of the blog posts (a page on one port,
-  an API on another).
 
 The variables are deliberately not ``CORSWARE_*``: corsware refuses unknown ``CORSWARE_*``.
 """
@@ -65,51 +63,3 @@ def case_asgi() -> Any:
     import corsware.asgi
 
     return corsware.asgi.wrap(asgi_app, _case_policy())
-
-
-def _client() -> Any:
-    """The blog's "client" (port 5000 there): a page whose script calls the API."""
-    import flask
-
-    app = flask.Flask("client")
-
-    @app.route("/")
-    def page() -> str:
-        api = os.environ.get("SERVERS_API_URL", "")
-        return (
-            "<!doctype html><title>client</title><script>"
-            f"fetch('{api}/api/login', {{method: 'POST', credentials: 'include', "
-            "headers: {'Content-Type': 'application/json'}, body: '{\"user\": \"ming\"}'})"
-            f".then(() => fetch('{api}/api/', {{credentials: 'include'}}))"
-            "</script>this is client"
-        )
-
-    return app
-
-
-def _api() -> Any:
-    """The blog's "server" (port 5001 there), untouched: corsware is mounted around it."""
-    import flask
-
-    app = flask.Flask("api")
-
-    @app.route("/")
-    def hello_world() -> str:
-        return "this is server"
-
-    @app.route("/api/")
-    def api() -> str:
-        return "api"
-
-    @app.route("/api/login", methods=["POST"])
-    def login() -> Any:
-        data = flask.request.get_json()
-        response = flask.jsonify({"user": data["user"], "ok": True})
-        response.set_cookie("session", "s3cret", httponly=True, samesite="None", secure=True)
-        return response
-
-    return app
-
-
-client_app = _client()
-api_app = _api()
