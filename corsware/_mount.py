@@ -239,7 +239,10 @@ def policy_from_env(environ: Mapping[str, str] | None = None, *, asgi: bool = Fa
             problems.append(Problem(var, env[var], "unknown_option", "applies to ASGI apps only (corsware.asgi)"))
         elif name in OPTION_NAMES and var != CALLBACK_VAR:
             option_vars.append(var)
-            options[name] = _parse_env(var, name, env[var], problems)
+            count = len(problems)
+            value = _parse_env(var, name, env[var], problems)
+            if len(problems) == count:  # an unreadable value is reported, not passed on
+                options[name] = value
     file = env.get(FILE_VAR)
     if file is not None and option_vars:
         problems.append(
@@ -266,20 +269,22 @@ def policy_from_env(environ: Mapping[str, str] | None = None, *, asgi: bool = Fa
             callback = import_object(env[CALLBACK_VAR], what=CALLBACK_VAR)
         except MountError as exc:
             problems.append(Problem(CALLBACK_VAR, env[CALLBACK_VAR], "callback_unavailable", str(exc)))
-    if problems:
+    if any(p.code in ("policy_source_conflict", "no_policy") for p in problems):
         raise CORSConfigError(problems)
+    # Build the policy even when some variables were unreadable, to report every problem at once.
+    policy: CORSPolicy | None = None
     if file is not None:
         try:
             policy = CORSPolicy.from_file(file)
         except CORSConfigError as exc:
-            raise _prefixed(exc, file, f"{FILE_VAR}={file}") from None
+            problems.extend(_prefixed(exc, file, f"{FILE_VAR}={file}").problems)
     else:
         try:
             policy = CORSPolicy.from_mapping(options)
         except CORSConfigError as exc:
-            raise CORSConfigError(
-                [Problem(_env_field(p.field), p.value, p.code, p.message) for p in exc.problems]
-            ) from None
+            problems.extend(Problem(_env_field(p.field), p.value, p.code, p.message) for p in exc.problems)
+    if problems or policy is None:
+        raise CORSConfigError(problems)
     # A file cannot hold a function: the callback comes from its own variable in both cases.
     return policy if callback is None else policy.replace(allow_origin_callback=callback)
 

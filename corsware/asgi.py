@@ -158,7 +158,8 @@ class CORSMiddleware(MiddlewareBase):
 
 
 # Mounting by import string / environment (``uvicorn --factory``); see corsware._mount.
+from ._mount import MountError  # noqa: E402
 from ._mount import asgi_from_env as from_env  # noqa: E402
 from ._mount import wrap_asgi as wrap  # noqa: E402
 
-__all__ += ["from_env", "wrap"]
+__all__ += ["MountError", "from_env", "wrap"]

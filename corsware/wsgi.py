@@ -164,7 +164,8 @@ class _GuardedBody:
 
 
 # Mounting by import string / environment (gunicorn and uWSGI factories); see corsware._mount.
+from ._mount import MountError  # noqa: E402
 from ._mount import wrap_wsgi as wrap  # noqa: E402
 from ._mount import wsgi_from_env as from_env  # noqa: E402
 
-__all__ += ["from_env", "wrap"]
+__all__ += ["MountError", "from_env", "wrap"]

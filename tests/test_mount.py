@@ -310,5 +310,52 @@ def test_explicit_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyP
 
 
 def test_exported_names() -> None:
-    assert {"wrap", "from_env"} <= set(corsware.wsgi.__all__)
-    assert {"wrap", "from_env"} <= set(corsware.asgi.__all__)
+    assert {"MountError", "wrap", "from_env"} <= set(corsware.wsgi.__all__)
+    assert {"MountError", "wrap", "from_env"} <= set(corsware.asgi.__all__)
+    assert corsware.wsgi.MountError is corsware.asgi.MountError is MountError
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(CORSConfigError) as info:
+        policy_from_env({"CORSWARE_ALLOW_ORIGINS": "https://app.example.com/", "CORSWARE_ALLOW_CREDENTIALS": "maybe"})
+    assert info.value.codes == ("env_malformed", "origin_trailing_slash")
+
+
+# -- docs/servers.md stays true ----------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "servers.md"
+
+
+def _blocks(language: str) -> list[str]:
+    return re.findall(rf"^```{language}\n(.*?)^```", DOCS.read_text(), flags=re.S | re.M)
+
+
+def test_documented_policy_files_load_and_agree(tmp_path: Path) -> None:
+    tomls = [b for b in _blocks("toml") if "[paths." in b]
+    (json_text,) = _blocks("json")
+    assert len(tomls) == 1
+    (tmp_path / "cors.toml").write_text(tomls[0])
+    (tmp_path / "cors.json").write_text(json_text)
+    from_toml = CORSPolicy.from_file(tmp_path / "cors.toml")
+    from_json = CORSPolicy.from_file(tmp_path / "cors.json")
+    assert from_toml.describe() == from_json.describe()
+    assert from_toml.rule_for("/public/x")[0] == "/public/*"
+    for block in _blocks("toml"):
+        (tmp_path / "any.toml").write_text(block)
+        CORSPolicy.from_file(tmp_path / "any.toml")
+
+
+def test_documented_variables_are_exactly_the_known_ones() -> None:
+    from corsware._mount import ENV_VARS
+
+    documented = set(re.findall(r"^\| `(CORSWARE_[A-Z_]+)` \|", DOCS.read_text(), flags=re.M))
+    assert documented == set(ENV_VARS)
+
+
+def test_documented_mount_codes_are_the_ones_raised() -> None:
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", DOCS.read_text(), flags=re.M))
+    source = (Path(__file__).resolve().parent.parent / "corsware" / "_mount.py").read_text()
+    raised = set(
+        re.findall(r'"(env_malformed|policy_source_conflict|no_policy|callback_unavailable|unknown_option)"', source)
+    )
+    assert documented == raised | {"unknown_option"}
