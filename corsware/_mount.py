@@ -137,14 +137,14 @@ def import_object(spec: str, *, what: str = "app") -> Any:
 
 
 def _positional_count(app: Any) -> int | None:
-    """How many positional arguments ``app(...)`` takes, when Python can tell."""
+    """How many positional arguments ``app(...)`` requires, when Python can tell."""
     try:
         params = inspect.signature(app).parameters.values()
     except (TypeError, ValueError):
         return None
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         return None
-    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+    return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in params)
 
 
 def _is_async(app: Any) -> bool:

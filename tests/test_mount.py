@@ -115,6 +115,19 @@ def test_wsgi_and_asgi_apps_are_told_apart() -> None:
         corsware.wsgi.wrap(3, {"allow_origins": [APP]})  # type: ignore[arg-type]
 
 
+def test_unusual_but_valid_signatures_are_accepted() -> None:
+    class OptionalExtra:
+        def __call__(self, environ, start_response, extra=None):
+            return []
+
+    def star_args(*args):
+        return []
+
+    corsware.wsgi.wrap(OptionalExtra(), {"allow_origins": [APP]})
+    corsware.wsgi.wrap(star_args, {"allow_origins": [APP]})
+    corsware.asgi.wrap(star_args, {"allow_origins": [APP]})
+
+
 def test_wrapped_app_serves_with_the_policy(pkg: Path) -> None:
     mw = corsware.wsgi.wrap("mountpkg.good:application", {"allow_origins": [APP]})
     status, headers, body, error = call_wsgi(mw, Request("GET", "/", [("Origin", APP)]))
