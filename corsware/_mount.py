@@ -184,8 +184,8 @@ def _parse_env(var: str, name: str, raw: str, problems: list[Problem]) -> Any:
         try:
             return int(text)
         except ValueError:
-            extra = " or 'none'" if name == "max_age" else ""
-            problems.append(Problem(var, raw, "env_malformed", f"must be a whole number of seconds{extra}"))
+            what = "a whole number of seconds, or 'none'" if name == "max_age" else "a whole number"
+            problems.append(Problem(var, raw, "env_malformed", f"must be {what}"))
             return None
     if name == "paths" or text.startswith("["):
         try:
