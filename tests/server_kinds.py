@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import json
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -150,6 +151,16 @@ def uwsgi_cmd(port: int, module: str, *, protocol: str = "http") -> list[str]:
     ]  # fmt: skip
 
 
+def wait_uwsgi_app(proc: subprocess.Popen[bytes], log: Path, timeout: float = 20.0) -> None:
+    """uWSGI listens before it loads the app: wait until the app is loaded (or uWSGI,
+    with ``--need-app``, gave up), so a broken start fails here and not on a request."""
+    deadline = time.monotonic() + timeout
+    while "(default app)" not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"uWSGI did not load the app:\n{log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.05)
+
+
 def _wsgi_gunicorn_app(setup: Setup) -> str:
     return 'corsware.wsgi:wrap("tests.server_apps:wsgi_app")' if setup.jsonable else "tests.server_apps:case_wsgi()"
 
@@ -202,7 +213,8 @@ def uwsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server
     module = _uwsgi_module(setup)
     port = free_port()
     log = tmp / "uwsgi.log"
-    with running(uwsgi_cmd(port, module), port, env=setup.env, cwd=str(REPO), output=log):
+    with running(uwsgi_cmd(port, module), port, env=setup.env, cwd=str(REPO), output=log) as proc:
+        wait_uwsgi_app(proc, log)
         yield Server("uwsgi", port, [log], tmp / "calls")
 
 
@@ -301,7 +313,8 @@ def nginx_uwsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[
     upstream_port = free_port()
     log = tmp / "uwsgi.log"
     cmd = uwsgi_cmd(upstream_port, module, protocol="uwsgi")
-    with running(cmd, upstream_port, env=setup.env, cwd=str(REPO), output=log):
+    with running(cmd, upstream_port, env=setup.env, cwd=str(REPO), output=log) as proc:
+        wait_uwsgi_app(proc, log)
         app_server = Server("uwsgi", upstream_port, [log], tmp / "calls")
         with nginx_in_front(tmp, app_server, via="uwsgi", kind="nginx-uwsgi") as server:
             yield server
@@ -334,15 +347,23 @@ class ServerPool:
         self._server: Server | None = None
         self._count = 0
         self._stopping: list[threading.Thread] = []
+        self._failed: dict[tuple[str, str], Exception] = {}
 
     def get(self, kind: str, group: str, policy: dict[str, Any], case_index: int) -> Server:
-        if self._key != (kind, group) or self._server is None:
+        key = (kind, group)
+        if key in self._failed:  # one start attempt per server; its tests all report why
+            raise RuntimeError(f"{kind} did not start for this policy") from self._failed[key]
+        if self._key != key or self._server is None:
             self._retire()
             self._count += 1
             tmp = self._root / f"{self._count:03d}-{kind}"
             tmp.mkdir()
-            self._key = (kind, group)
-            self._server = self._stack.enter_context(KINDS[kind](tmp, policy, case_index))
+            try:
+                self._server = self._stack.enter_context(KINDS[kind](tmp, policy, case_index))
+            except Exception as exc:
+                self._failed[key] = exc
+                raise
+            self._key = key
         return self._server
 
     def _retire(self) -> None:
