@@ -68,6 +68,26 @@ def test_preflight_answers_are_framed_correctly(server: Server) -> None:
     assert "access-control-allow-origin" not in refused.headers
 
 
+def test_preflight_answers_keep_the_connection_usable(server: Server) -> None:
+    """A browser reuses its connection after a preflight: the 204 and the 403 must end
+    where the client thinks they end, or the next response is read from the wrong place."""
+    local_ends: set[object] = set()
+
+    def note_connection(response: httpx.Response) -> None:  # while the connection is open
+        local_ends.add(response.extensions["network_stream"].get_extra_info("client_addr"))
+
+    with httpx.Client(base_url=server.url, timeout=10, event_hooks={"response": [note_connection]}) as client:
+        answers = [
+            client.options("/", headers=preflight(APP, "PUT", "content-type")),
+            client.options("/", headers=preflight(EVIL, "PUT")),
+            client.get("/", headers={"Origin": APP}),
+        ]
+    assert [r.status_code for r in answers] == [204, 403, 200]
+    assert answers[2].text == "ok"
+    if server.kind in ("uvicorn", "nginx-gunicorn"):  # HTTP/1.1 keep-alive servers
+        assert len(local_ends) == 1, "the connection was not kept alive across the preflights"
+
+
 def test_repeated_origin_headers_are_joined_by_http_servers(server: Server) -> None:
     """Two Origin headers (never sent by a browser) reach corsware as one invalid value."""
     with _client(server) as client:
