@@ -307,7 +307,11 @@ def resolve_policy(
         except CORSConfigError as exc:
             raise _prefixed(exc, policy, str(policy)) from None
     if isinstance(policy, Mapping):
-        return CORSPolicy.from_mapping(policy)
+        # from_mapping reads plain data; a callback can only come from Python, so allow it here.
+        data = dict(policy)
+        callback = data.pop("allow_origin_callback", None)
+        built = CORSPolicy.from_mapping(data)
+        return built if callback is None else built.replace(allow_origin_callback=callback)
     raise TypeError(f"policy must be a CORSPolicy, a mapping, a policy file path or None, not {type(policy).__name__}")
 
 

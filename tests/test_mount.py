@@ -148,6 +148,10 @@ def test_policy_argument_forms(tmp_path: Path) -> None:
     assert resolve_policy(str(path)).describe() == policy.describe()
     with pytest.raises(TypeError, match="not int"):
         resolve_policy(3)  # type: ignore[arg-type]
+    with_callback = resolve_policy({"allow_origins": [APP], "allow_origin_callback": lambda o: o == "https://b.test"})
+    assert with_callback.evaluate("GET", "/", {"Origin": "https://b.test"}).allowed
+    with pytest.raises(CORSConfigError, match="did you mean 'allow_origins'"):
+        resolve_policy({"allow_origin": [APP]})
 
 
 def test_env_variables_map_to_keywords() -> None:
