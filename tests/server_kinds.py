@@ -94,11 +94,11 @@ def policy_env(policy: dict[str, Any]) -> dict[str, str]:
 
 @dataclass
 class Setup:
-    """What a server needs to serve one policy: the import spec form and environment."""
+    """What a server needs to serve one policy: its environment, and whether the policy can
+    travel as a file or variables (else the server imports it from tests/server_apps.py)."""
 
     env: dict[str, str]
     jsonable: bool
-    case_index: int
 
 
 def _setup(tmp: Path, policy: dict[str, Any], case_index: int, *, use_file: bool) -> Setup:
@@ -118,7 +118,7 @@ def _setup(tmp: Path, policy: dict[str, Any], case_index: int, *, use_file: bool
         policy_file = tmp / "policy.json"
         policy_file.write_text("{}")
         env["CORSWARE_POLICY_FILE"] = str(policy_file)
-    return Setup(env, jsonable, case_index)
+    return Setup(env, jsonable)
 
 
 def gunicorn_cmd(port: int, app: str, worker: str = "sync") -> list[str]:
