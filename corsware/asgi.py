@@ -155,3 +155,11 @@ class CORSMiddleware(MiddlewareBase):
         message = await receive()
         if message["type"] == "websocket.connect":
             await send({"type": "websocket.close", "code": 1008})
+
+
+# Mounting by import string / environment (``uvicorn --factory``); see corsware._mount.
+from ._mount import MountError  # noqa: E402
+from ._mount import asgi_from_env as from_env  # noqa: E402
+from ._mount import wrap_asgi as wrap  # noqa: E402
+
+__all__ += ["MountError", "from_env", "wrap"]

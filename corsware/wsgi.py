@@ -91,7 +91,9 @@ class CORSMiddleware(MiddlewareBase):
         def error_response() -> Iterable[bytes]:
             exc_info = sys.exc_info()
             merged = merge_response_headers(_ERROR_HEADERS, add.text, add.vary_text, STR_CODEC)
-            start_response("500 Internal Server Error", merged, exc_info)
+            # No exc_info: start_response was never called (PEP 3333 makes it optional then),
+            # and uWSGI turns exc_info into a SystemError and drops the response (uwsgi#2278).
+            start_response("500 Internal Server Error", merged)
             return _BodyThenRaise(exc_info[1])
 
         try:
@@ -159,3 +161,11 @@ class _GuardedBody:
         close = getattr(self._iterable, "close", None)
         if close is not None:
             close()
+
+
+# Mounting by import string / environment (gunicorn and uWSGI factories); see corsware._mount.
+from ._mount import MountError  # noqa: E402
+from ._mount import wrap_wsgi as wrap  # noqa: E402
+from ._mount import wsgi_from_env as from_env  # noqa: E402
+
+__all__ += ["MountError", "from_env", "wrap"]

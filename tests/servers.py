@@ -41,10 +41,20 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeou
 
 @contextlib.contextmanager
 def running(
-    cmd: Sequence[str], port: int, *, env: dict[str, str] | None = None, cwd: str | None = None, timeout: float = 20.0
+    cmd: Sequence[str],
+    port: int,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
+    timeout: float = 20.0,
+    output: str | os.PathLike[str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``cmd`` (which must listen on ``port``) for the duration of the block."""
-    log = tempfile.TemporaryFile()
+    """Run ``cmd`` (which must listen on ``port``) for the duration of the block.
+
+    ``output``: a file to send the server's stdout and stderr to (kept, so a test can read
+    what the server logged); by default a temporary file.
+    """
+    log = tempfile.TemporaryFile() if output is None else open(output, "w+b")
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     proc = subprocess.Popen(list(cmd), stdout=log, stderr=subprocess.STDOUT, env=full_env, cwd=cwd)
     try:

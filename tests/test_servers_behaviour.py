@@ -1,0 +1,158 @@
+"""What real servers do around corsware that in-process drivers do not show: start-up
+errors that stop the server, HEAD, chunked bodies, and the framing of preflight answers."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .cases import APP, EVIL, MAIN, preflight
+from .server_kinds import KINDS, REPO, Server, gunicorn_cmd, uvicorn_cmd, uwsgi_cmd
+from .servers import free_port
+
+pytestmark = pytest.mark.server
+
+BEHAVIOUR_KINDS = ("gunicorn-sync", "uvicorn", "uwsgi", "nginx-gunicorn")
+
+
+@pytest.fixture(scope="module", params=BEHAVIOUR_KINDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server per kind for this module (pytest groups the tests by it)."""
+    with KINDS[request.param](tmp_path_factory.mktemp(request.param), MAIN, 0) as running_server:
+        yield running_server
+
+
+def _client(server: Server) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+
+
+def test_head_gets_the_cors_headers_and_no_body(server: Server) -> None:
+    with _client(server) as client:
+        resp = client.head("/", headers={"Origin": APP})
+    assert resp.status_code == 200
+    assert resp.content == b""
+    assert resp.headers["access-control-allow-origin"] == APP
+    assert resp.headers["access-control-expose-headers"] == "X-Request-Id"
+    assert resp.headers["vary"] == "Origin"
+
+
+def test_streamed_body_keeps_cors_headers(server: Server) -> None:
+    with _client(server) as client:
+        resp = client.get("/stream", headers={"Origin": APP})
+    assert resp.content == b"chunk1chunk2"
+    assert resp.headers["access-control-allow-origin"] == APP
+    if server.kind in ("gunicorn-sync", "uvicorn", "nginx-gunicorn"):
+        # No Content-Length from the app: HTTP/1.1 servers stream it chunked.
+        assert resp.headers.get("transfer-encoding") == "chunked"
+        assert "content-length" not in resp.headers
+
+
+def test_preflight_answers_are_framed_correctly(server: Server) -> None:
+    with _client(server) as client:
+        ok = client.options("/", headers=preflight(APP, "PUT", "content-type"))
+        refused = client.options("/", headers=preflight(EVIL, "PUT"))
+    # RFC 9110 §8.6: no Content-Length in a 204; nor may a server chunk it (§6.4.1: no body).
+    assert ok.status_code == 204
+    assert ok.content == b""
+    assert "content-length" not in ok.headers
+    assert "transfer-encoding" not in ok.headers
+    assert ok.headers["access-control-allow-origin"] == APP
+    # The 403 is an empty body with its length said, so connections can be reused.
+    assert refused.status_code == 403
+    assert refused.content == b""
+    assert refused.headers["content-length"] == "0"
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_preflight_answers_keep_the_connection_usable(server: Server) -> None:
+    """A browser reuses its connection after a preflight: the 204 and the 403 must end
+    where the client thinks they end, or the next response is read from the wrong place."""
+    local_ends: set[object] = set()
+
+    def note_connection(response: httpx.Response) -> None:  # while the connection is open
+        local_ends.add(response.extensions["network_stream"].get_extra_info("client_addr"))
+
+    # uWSGI's --http-socket and gunicorn's sync worker close the connection after each
+    # response (uWSGI without saying "Connection: close"), so only keep-alive servers reuse it.
+    keep_alive = server.kind in ("uvicorn", "nginx-gunicorn")
+    limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
+    hooks = {"response": [note_connection]}
+    with httpx.Client(base_url=server.url, timeout=10, limits=limits, event_hooks=hooks) as client:
+        answers = [
+            client.options("/", headers=preflight(APP, "PUT", "content-type")),
+            client.options("/", headers=preflight(EVIL, "PUT")),
+            client.get("/", headers={"Origin": APP}),
+        ]
+    assert [r.status_code for r in answers] == [204, 403, 200]
+    assert answers[2].text == "ok"
+    if keep_alive:
+        assert len(local_ends) == 1, "the connection was not kept alive across the preflights"
+
+
+def test_repeated_origin_headers_are_joined_by_http_servers(server: Server) -> None:
+    """Two Origin headers (never sent by a browser) reach corsware as one invalid value."""
+    with _client(server) as client:
+        resp = client.get("/", headers=[("Origin", APP), ("Origin", APP)])
+    assert resp.status_code == 200
+    assert "access-control-allow-origin" not in resp.headers
+    assert resp.headers["vary"] == "Origin"
+
+
+# -- start-up errors stop the server ---------------------------------------------------
+
+
+def _start_and_fail(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run a server that must refuse to start; returns (exit code, output)."""
+    import os
+
+    proc = subprocess.run(
+        cmd,
+        env={**os.environ, **env},
+        cwd=str(REPO),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=60,
+        check=False,
+    )
+    return proc.returncode, proc.stdout.decode(errors="replace")
+
+
+BAD_TOML = 'allow_origin = ["https://app.example.com"]\n'
+DID_YOU_MEAN = "allow_origin: is not a CORSPolicy option; did you mean 'allow_origins'?"
+
+
+@pytest.mark.parametrize(
+    ("server_kind", "problem"),
+    [
+        ("gunicorn", "import"),
+        ("gunicorn", "policy"),
+        ("uvicorn", "import"),
+        ("uvicorn", "policy"),
+        ("uwsgi", "import"),
+        ("uwsgi", "policy"),
+    ],
+)
+def test_bad_configuration_stops_the_server_at_start_up(tmp_path: Path, server_kind: str, problem: str) -> None:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(BAD_TOML if problem == "policy" else 'allow_origins = ["https://app.example.com"]\n')
+    app = "tests.server_apps:wsgi_ap" if problem == "import" else "tests.server_apps:wsgi_app"
+    env = {"CORSWARE_POLICY_FILE": str(policy_file), "CORSWARE_APP": app}
+    port = free_port()
+    if server_kind == "gunicorn":
+        cmd = gunicorn_cmd(port, f'corsware.wsgi:wrap("{app}")')
+    elif server_kind == "uvicorn":
+        env["CORSWARE_APP"] = app.replace("wsgi_", "asgi_")
+        cmd = uvicorn_cmd(port, "corsware.asgi:from_env")
+    else:
+        cmd = uwsgi_cmd(port, "corsware.wsgi:from_env()")
+    code, output = _start_and_fail(cmd, env)
+    assert code != 0, output
+    if problem == "import":
+        assert "has no attribute" in output
+        assert "did you mean '" in output
+    else:
+        assert f"CORSWARE_POLICY_FILE={policy_file}: {DID_YOU_MEAN}" in output
