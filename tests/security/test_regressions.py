@@ -344,3 +344,27 @@ def test_regression_websocket_hijacking_starlette_229() -> None:
     asyncio.run(app(scope, receive, send))
     assert inner.calls == []
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+# -- bugs found by the property tests (fixed in this branch) ---------------------------------
+
+
+def test_regression_kelvin_sign_is_not_a_header_name() -> None:
+    """Found by test_props_headers: 'x-\\u212a'.lower() == 'x-k', so the parser granted a
+    non-token name. Non-ASCII lists are now refused before lower-casing."""
+    policy = CORSPolicy(allow_origins=[APP], allow_headers=["X-K"])
+    headers = [*preflight(APP, "GET", "x-\u212a")]
+    decision = policy.evaluate("OPTIONS", "/", headers)
+    assert (decision.status, decision.reason) == (403, "request_headers_invalid")
+    assert policy.evaluate("OPTIONS", "/", [*preflight(APP, "GET", "X-K")]).status == 204  # control
+
+
+def test_regression_config_message_escapes_control_characters() -> None:
+    """Found by test_props_origins: the 'origin_no_scheme' suggestion embedded the value
+    raw, so a stray newline in a configured origin split the error message."""
+    with pytest.raises(CORSConfigError) as info:
+        CORSPolicy(allow_origins=["app.example.com\n"])
+    (problem,) = info.value.problems
+    assert problem.code == "origin_no_scheme"
+    assert "\n" not in str(problem)
+    assert "write 'https://app.example.com\\n'" in problem.message
