@@ -368,3 +368,28 @@ def test_regression_config_message_escapes_control_characters() -> None:
     assert problem.code == "origin_no_scheme"
     assert "\n" not in str(problem)
     assert "write 'https://app.example.com\\n'" in problem.message
+
+
+@pytest.mark.parametrize("where", ["wsgi", "asgi"])
+def test_regression_cve_2024_6221_debug_mode_never_grants_pna_to_a_refused_origin(where: str) -> None:
+    """Debug mode answers refused preflights 204 with what *is* allowed: for a refused
+    origin that is no ACAO, ACAC or ACAPN (the method it may use is still named)."""
+    from ..drivers import call_asgi, call_wsgi
+
+    policy = CORSPolicy(allow_origins=[APP], allow_private_network=True, allow_credentials=True)
+    req = Request("OPTIONS", "/", preflight(EVIL, "GET", None, ("Access-Control-Request-Private-Network", "true")))
+    if where == "wsgi":
+        mw: Any = WSGIMiddleware(apps.WSGIApp(), policy, debug=True)
+        status, headers, _, error = call_wsgi(mw, req)
+    else:
+        mw = ASGIMiddleware(apps.ASGIApp(), policy, debug=True)
+        status, headers, _, error = asyncio.run(call_asgi(mw, req))
+    names = {k for k, _ in headers}
+    assert (status, error) == (204, None)
+    assert "corsware-reason" in names
+    granted = {
+        "access-control-allow-origin",
+        "access-control-allow-credentials",
+        "access-control-allow-private-network",
+    }
+    assert not names & granted, headers
