@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs clean system-deps
+.PHONY: test demo lint typecheck unit docs clean system-deps fuzz soak security-report
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,25 @@ test: lint typecheck unit docs
 
 demo: $(STAMP)
 	$(PY) -m corsware.demo
+
+# Security (docs/security.md). `make fuzz` runs every atheris target for FUZZ_TIME seconds
+# (corpus and crashing inputs under .fuzz/); `make soak` runs one million preflights and the
+# full-size server load and policy-swap runs; `make security-report` measures everything and
+# rewrites the figures table of docs/security.md.
+FUZZ_TIME ?= 600
+FUZZ_TARGETS := request_headers request_origin origin_pattern evaluate wsgi asgi
+
+fuzz: $(STAMP)
+	mkdir -p .fuzz
+	for t in $(FUZZ_TARGETS); do \
+	  $(PY) -m tests.fuzz.run $$t -max_total_time=$(FUZZ_TIME) -artifact_prefix=.fuzz/ .fuzz/corpus/$$t || exit 1; \
+	done
+
+soak: $(STAMP)
+	$(PY) benchmarks/security_report.py --sections memory,load,swap
+
+security-report: $(STAMP)
+	$(PY) benchmarks/security_report.py --write
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site

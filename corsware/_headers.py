@@ -88,7 +88,9 @@ def parse_request_headers(raw: str) -> tuple[str, ...] | None:
     items); returns ``None`` for a value that is too long or holds a non-token, so that the
     caller refuses it. Cost is linear and bounded by :data:`MAX_REQUEST_HEADERS_LENGTH`.
     """
-    if len(raw) > MAX_REQUEST_HEADERS_LENGTH:
+    # Non-ASCII is refused before lower-casing: str.lower() maps some non-ASCII letters to
+    # ASCII (KELVIN SIGN -> 'k'), which would turn a non-token into an allowed name.
+    if len(raw) > MAX_REQUEST_HEADERS_LENGTH or not raw.isascii():
         return None
     low = raw.lower()
     if _ACRH_RE.fullmatch(low) is None:

@@ -128,7 +128,8 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
 
     if "://" not in text:
         guess = text.strip("/").lower()
-        return bad("origin_no_scheme", f"has no scheme; write 'https://{guess}'")
+        # repr(): the guess is quoted like every other suggestion, control characters escaped.
+        return bad("origin_no_scheme", f"has no scheme; write {'https://' + guess!r}")
     scheme, rest = text.split("://", 1)
     if _SCHEME_RE.fullmatch(scheme) is None:
         if _SCHEME_RE.fullmatch(scheme.lower()):

@@ -1,0 +1,204 @@
+"""Measure corsware's security figures and (with ``--write``) publish them in docs/security.md.
+
+    python benchmarks/security_report.py                 # everything, print only
+    python benchmarks/security_report.py --write         # ... and refresh docs/security.md
+    python benchmarks/security_report.py --sections memory,load,swap   # = make soak
+
+Sections (sizes in the ``SIZES`` table below; ``--scale 0.1`` for a quick run):
+- ``regressions``: the named regression, log-injection and hostile-input tests (pytest);
+- ``props``: the hypothesis properties at a deep example budget (pytest, statistics);
+- ``fuzz``: every atheris target for a fixed time (libFuzzer ``Done N runs``);
+- ``memory``: one million preflights with random origins and header lists;
+- ``load``: gunicorn gthread and uvicorn under concurrent requests with distinct origins;
+- ``swap``: the same while the middleware's policy is swapped every ~0.5 ms.
+
+Results go to ``docs/security-figures.json``; the table between the ``figures`` markers of
+``docs/security.md`` is regenerated from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fuzz.targets import TARGETS  # noqa: E402
+from tests.security import harness  # noqa: E402
+
+DOC = ROOT / "docs" / "security.md"
+DATA = ROOT / "docs" / "security-figures.json"
+START, END = "<!-- figures:start -->", "<!-- figures:end -->"
+SIZES = {
+    "props_examples": 5000,
+    "fuzz_seconds": 60,
+    "preflights": 1_000_000,
+    "load_requests": 20_000,
+    "swap_requests": 10_000,
+}
+
+
+def _pytest(args: list[str], env: dict[str, str] | None = None) -> str:
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+def regressions() -> dict[str, Any]:
+    out = _pytest(["tests/security/test_regressions.py", "tests/security/test_log_injection.py"])
+    return {"checks": int(re.search(r"(\d+) passed", out).group(1))}  # type: ignore[union-attr]
+
+
+def props(examples: int) -> dict[str, Any]:
+    files = ["tests/security/test_props_origins.py", "tests/security/test_props_headers.py"]
+    out = _pytest(
+        [*files, "--hypothesis-show-statistics"],
+        env={"CORSWARE_PROP_EXAMPLES": str(examples), "CORSWARE_PROP_RANDOM": "1"},
+    )
+    passing = sum(int(n) for n in re.findall(r"(\d+) passing", out))
+    properties = len(re.findall(r"^tests/\S+::test_\w+:$", out, re.MULTILINE))
+    return {"examples_per_property": examples, "examples": passing, "properties": properties}
+
+
+def fuzz(seconds: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name in TARGETS:
+        corpus = ROOT / ".fuzz" / "corpus" / name
+        cmd = [sys.executable, "-m", "tests.fuzz.run", name, f"-max_total_time={seconds}",
+               f"-artifact_prefix={ROOT / '.fuzz'}/", str(corpus)]  # fmt: skip
+        (ROOT / ".fuzz").mkdir(exist_ok=True)
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        output = proc.stdout + proc.stderr
+        done = re.search(r"Done (\d+) runs", output)
+        if proc.returncode != 0 or done is None:
+            raise SystemExit(f"fuzz target {name} failed:\n{output[-4000:]}")
+        cov = re.findall(r"cov: (\d+)", output)
+        results[name] = {"runs": int(done.group(1)), "seconds": seconds, "coverage": int(cov[-1]) if cov else None}
+    return {"targets": results, "runs": sum(r["runs"] for r in results.values())}
+
+
+def memory(n: int) -> dict[str, Any]:
+    return harness.preflight_soak(n, traced=20_000).as_dict()
+
+
+def load(n: int) -> dict[str, Any]:
+    return {
+        "wsgi": harness.server_load("wsgi", n, 64, seed=11).as_dict(),
+        "asgi": harness.server_load("asgi", n, 1000, seed=12).as_dict(),
+    }
+
+
+def swap(n: int) -> dict[str, Any]:
+    return {
+        "wsgi": harness.swap_load("wsgi", n, 64, seed=13).as_dict(),
+        "asgi": harness.swap_load("asgi", n, 500, seed=14).as_dict(),
+    }
+
+
+def render(data: dict[str, Any]) -> str:
+    rows = ["| Figure | Value | Reproduce with |", "|---|---|---|"]
+    py = "python benchmarks/security_report.py --sections"
+    if "regressions" in data:
+        rows.append(f"| Named regression checks passed (CVE/issue cases x core + adapters, log injection) "
+                    f"| {data['regressions']['checks']:,} | `pytest tests/security/test_regressions.py "
+                    f"tests/security/test_log_injection.py` |")  # fmt: skip
+    if "props" in data:
+        p = data["props"]
+        rows.append(f"| Hypothesis examples (bad and good inputs), {p['properties']} properties "
+                    f"| {p['examples']:,} | `CORSWARE_PROP_EXAMPLES={p['examples_per_property']} "
+                    f"pytest tests/security/test_props_*.py` |")  # fmt: skip
+    if "fuzz" in data:
+        f = data["fuzz"]
+        per = ", ".join(f"{k} {v['runs']:,}" for k, v in f["targets"].items())
+        secs = next(iter(f["targets"].values()))["seconds"]
+        rows.append(f"| Fuzz executions, {len(f['targets'])} atheris targets x {secs} s ({per}); crashes: 0 "
+                    f"| {f['runs']:,} | `make fuzz FUZZ_TIME={secs}` |")  # fmt: skip
+    if "memory" in data:
+        m = data["memory"]
+        rss = m["rss_kib"]
+        rows.append(f"| Preflights with random origins and header lists | {m['preflights']:,} "
+                    f"({m['seconds']:.0f} s) | `make soak` |")  # fmt: skip
+        rows.append(f"| Preflight cache entries: bound / largest seen | {m['cache_bound']:,} / "
+                    f"{m['cache_max_seen']:,} | `make soak` |")  # fmt: skip
+        rows.append(f"| Process RSS after warm-up -> after the last preflight | {rss[0] / 1024:.1f} MiB -> "
+                    f"{rss[-1] / 1024:.1f} MiB | `make soak` |")  # fmt: skip
+        rows.append(f"| tracemalloc, last {m['traced_window']:,} preflights: middle -> end | "
+                    f"{m['traced_kib'][0]:,.0f} KiB -> {m['traced_kib'][-1]:,.0f} KiB "
+                    f"({m['traced_growth_kib']:+.0f} KiB) | `make soak` |")  # fmt: skip
+    for key, label in (("load", "Concurrent requests checked"), ("swap", "Requests checked during policy swaps")):
+        if key not in data:
+            continue
+        for kind, fig in data[key].items():
+            what = f"{label}, {fig['server']}, {fig['concurrency']} at a time"
+            value = f"{fig['requests']:,} in {fig['seconds']:.1f} s, {fig['mismatches']} mismatched"
+            if key == "swap":
+                value += (f"; {fig['swaps']:,} swaps ({fig['only_a']:,} answered by policy A only, "
+                          f"{fig['only_b']:,} by B only)")  # fmt: skip
+            else:
+                value += f" ({fig['allowed']:,} allowed, {fig['refused']:,} refused, {fig['preflights']:,} preflights)"
+            rows.append(f"| {what} | {value} | `{py} {key}` |")
+    meta = data["meta"]
+    rows.append("")
+    rows.append(f"Measured {meta['date']} on {meta['machine']} (Python {meta['python']}, {meta['cpus']} CPUs), "
+                f"by `make security-report`.")  # fmt: skip
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sections", default="regressions,props,fuzz,memory,load,swap")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (e.g. 0.1 for a quick run)")
+    parser.add_argument("--write", action="store_true", help="update docs/security-figures.json and docs/security.md")
+    parser.add_argument("--render-only", action="store_true", help="only re-render docs/security.md from the JSON")
+    args = parser.parse_args()
+    if args.render_only:
+        _write_doc(render(json.loads(DATA.read_text())))
+        return
+    size = {k: max(1, int(v * args.scale)) for k, v in SIZES.items()}
+    data: dict[str, Any] = json.loads(DATA.read_text()) if args.write and DATA.exists() else {}
+    sections = {
+        "regressions": regressions,
+        "props": lambda: props(size["props_examples"]),
+        "fuzz": lambda: fuzz(size["fuzz_seconds"]),
+        "memory": lambda: memory(size["preflights"]),
+        "load": lambda: load(size["load_requests"]),
+        "swap": lambda: swap(size["swap_requests"]),
+    }
+    for name in args.sections.split(","):
+        start = time.perf_counter()
+        data[name] = sections[name]()
+        print(f"{name} ({time.perf_counter() - start:.0f} s): {json.dumps(data[name])}", flush=True)
+    data["meta"] = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.system()} {platform.machine()}",
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    table = render(data)
+    print(table)
+    if args.write:
+        DATA.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        _write_doc(table)
+
+
+def _write_doc(table: str) -> None:
+    text = DOC.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    DOC.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Fuzz targets (atheris) and their runner; see docs/security.md."""

@@ -1,0 +1,1 @@
+"""Security tests: regressions of known CORS-library failures, properties, fuzzing, load and faults."""
