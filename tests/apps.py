@@ -102,29 +102,34 @@ def flask_app() -> Any:
     return app
 
 
+def starlette_response(path: str) -> Any:
+    """The routes' response as a Starlette response (shared by the Starlette and FastAPI apps)."""
+    from starlette.responses import Response, StreamingResponse
+
+    if path == "/raise":
+        raise AppError("boom")
+    status, headers, body = _route(path)
+    if path == "/stream":
+
+        async def gen() -> Any:
+            for chunk in body:
+                yield chunk
+
+        return StreamingResponse(gen(), status_code=status, headers=dict(headers))
+    return Response(b"".join(body), status_code=status, headers=dict(headers))
+
+
 def starlette_app(middleware: list[Any] | None = None) -> Any:
     """The routes as a Starlette app; ``middleware`` goes through Starlette's own stack."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import Response, StreamingResponse
     from starlette.routing import Route
 
     calls: list[str] = []
 
-    async def everything(request: Request) -> Response:
-        path = request.url.path
-        calls.append(path)
-        if path == "/raise":
-            raise AppError("boom")
-        status, headers, body = _route(path)
-        if path == "/stream":
-
-            async def gen() -> Any:
-                for chunk in body:
-                    yield chunk
-
-            return StreamingResponse(gen(), status_code=status, headers=dict(headers))
-        return Response(b"".join(body), status_code=status, headers=dict(headers))
+    async def everything(request: Request) -> Any:
+        calls.append(request.url.path)
+        return starlette_response(request.url.path)
 
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     app = Starlette(routes=[Route("/{path:path}", everything, methods=methods)], middleware=middleware)

@@ -7,11 +7,11 @@ endpoint at run time to inject the ``Request``.
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from corsware.asgi import CORSMiddleware
 
-from .apps import AppError, _route
+from .apps import starlette_response
 
 
 def make_app(policy: dict[str, Any], *, middleware: bool = True) -> FastAPI:
@@ -21,19 +21,9 @@ def make_app(policy: dict[str, Any], *, middleware: bool = True) -> FastAPI:
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
     async def everything(request: Request) -> Response:
-        path = request.url.path
-        calls.append(path)
-        if path == "/raise":
-            raise AppError("boom")
-        status, headers, body = _route(path)
-        if path == "/stream":
-
-            async def gen() -> Any:
-                for chunk in body:
-                    yield chunk
-
-            return StreamingResponse(gen(), status_code=status, headers=dict(headers))
-        return Response(b"".join(body), status_code=status, headers=dict(headers))
+        calls.append(request.url.path)
+        response: Response = starlette_response(request.url.path)
+        return response
 
     if middleware:
         app.add_middleware(CORSMiddleware, **policy)
