@@ -64,8 +64,10 @@ def targets(r: Results) -> list[Target]:
         t = r.timings.get((fam, "preflight_hit"))
         if t is not None:
             mine, bare = t.median("corsware"), t.median("bare")
-            out.append(Target(f"{fam}: cached preflight vs the bare app answering it", "≤ 1.0×",
-                              f"{mine / bare:.2f}× ({mine / 1000:.2f} vs {bare / 1000:.2f} µs)", mine <= bare))  # fmt: skip
+            measured = f"{mine / bare:.2f}× ({mine / 1000:.2f} vs {bare / 1000:.2f} µs)"
+            out.append(
+                Target(f"{fam}: cached preflight vs the bare app answering it", "≤ 1.0×", measured, mine <= bare)
+            )
     for fam, peer, goal in (("flask", "flask_cors", 0.05), ("django", "django_cors", 0.03)):
         ts = [r.timings[(fam, s.name)] for s in SCENARIOS if (fam, s.name) in r.timings]
         if ts:
@@ -162,13 +164,17 @@ def markdown(r: Results, when: str) -> str:
         lines += [
             f"### In-process, {fam}: overhead per request above the bare app (µs, median)",
             "",
-            "| scenario | bare app (µs) | " + " | ".join(LABELS[s] for s in subjects)
-            + "".join(f" | corsware ÷ {LABELS[p]}" for p in peers) + " |",
+            "| scenario | bare app (µs) | "
+            + " | ".join(LABELS[s] for s in subjects)
+            + "".join(f" | corsware ÷ {LABELS[p]}" for p in peers)
+            + " |",
             "| --- | ---: | " + " | ".join("---:" for _ in subjects) + "".join(" | ---:" for _ in peers) + " |",
         ]
         for s in rows:
             t = r.timings[(fam, s.name)]
-            cells = [f"{t.median('bare') / 1000:.2f}"] + [f"{_us(t.overhead(x))} ±{t.spread(x) / 1000:.2f}" for x in subjects]
+            cells = [f"{t.median('bare') / 1000:.2f}"] + [
+                f"{_us(t.overhead(x))} ±{t.spread(x) / 1000:.2f}" for x in subjects
+            ]
             cells += [f"{_ratio(t, 'corsware', p):.3f}×" for p in peers]
             lines.append(f"| {s.title} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -177,7 +183,9 @@ def markdown(r: Results, when: str) -> str:
                   "| family | scenario | subject | peak during one request | kept after all requests |",
                   "| --- | --- | --- | ---: | ---: |"]  # fmt: skip
         for (fam, scen, subject), mem in sorted(r.memory.items()):
-            lines.append(f"| {fam} | {BY_NAME[scen].title} | {LABELS[subject]} | {mem.peak / 1024:.0f} KiB | {mem.growth} B |")
+            lines.append(
+                f"| {fam} | {BY_NAME[scen].title} | {LABELS[subject]} | {mem.peak / 1024:.0f} KiB | {mem.growth} B |"
+            )
         lines.append("")
     if r.servers:
         lines += ["### Real servers on loopback (wrk, 1 worker): ratios to the bare app (median of rounds)", "",
@@ -188,7 +196,8 @@ def markdown(r: Results, when: str) -> str:
                 lines.append(
                     f"| {res.server} | {BY_NAME[res.scenario].title} | {LABELS[subject]} | "
                     f"{res.median(subject, 'rps'):.0f} | {res.ratio(subject, 'rps'):.3f} | "
-                    f"{res.median(subject, 'cpu_per_request') * 1e6:.1f} | {res.ratio(subject, 'cpu_per_request'):.3f} |"
+                    f"{res.median(subject, 'cpu_per_request') * 1e6:.1f} | "
+                    f"{res.ratio(subject, 'cpu_per_request'):.3f} |"
                 )
         lines.append("")
     return "\n".join(lines)

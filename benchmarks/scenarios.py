@@ -59,7 +59,7 @@ class Scenario:
             extra = [("Access-Control-Request-Headers", self.request_headers)] if self.request_headers else []
             fixed = tuple(base + extra)
             return itertools.repeat(fixed)
-        return (tuple([*base, ("Access-Control-Request-Headers", value)]) for value in _varying_header_lists())
+        return ((*base, ("Access-Control-Request-Headers", value)) for value in _varying_header_lists())
 
 
 _COUNTER = itertools.count(1)
@@ -91,10 +91,16 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("origins_10", "10 allowed origins", "actual", origins=_many(10)),
     Scenario("origins_200", "200 allowed origins", "actual", origins=_many(200)),
     Scenario("origins_10000", "10 000 allowed origins", "actual", origins=_many(10_000)),
-    Scenario("acrh_commas", "adversarial ACRH: 1 MiB of commas", "preflight",
-             request_headers="," * ONE_MIB, adversarial=True),  # fmt: skip
-    Scenario("acrh_names", f"adversarial ACRH: {ONE_MIB // 16} names (1 MiB)", "preflight",
-             request_headers=ADVERSARIAL_NAMES, adversarial=True),  # fmt: skip
+    Scenario(
+        "acrh_commas", "adversarial ACRH: 1 MiB of commas", "preflight", request_headers="," * ONE_MIB, adversarial=True
+    ),
+    Scenario(
+        "acrh_names",
+        f"adversarial ACRH: {ONE_MIB // 16} names (1 MiB)",
+        "preflight",
+        request_headers=ADVERSARIAL_NAMES,
+        adversarial=True,
+    ),
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -153,8 +153,11 @@ def run_servers(*, rounds: int, duration: int, connections: int = 8, scenarios: 
                             port, pid = ports[subject]
                             result.runs[subject].append(_wrk(port, script, duration, connections, pid))
                     if log:
-                        print(f"  {server:8s} {name:14s} " + "  ".join(
-                            f"{s}: {result.median(s, 'rps'):8.0f} req/s {result.median(s, 'cpu_per_request') * 1e6:6.1f} µs CPU"
-                            for s in ports))  # fmt: skip
+                        cells = [
+                            f"{s}: {result.median(s, 'rps'):8.0f} req/s, "
+                            f"{result.median(s, 'cpu_per_request') * 1e6:6.1f} µs CPU"
+                            for s in ports
+                        ]
+                        print(f"  {server:8s} {name:14s} " + "  ".join(cells))
                     results.append(result)
     return results

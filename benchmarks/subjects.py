@@ -117,7 +117,7 @@ class NoopWrapWSGI:
 # -- configuration of each subject for a scenario ---------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def corsware_policy(scenario: Scenario) -> CORSPolicy:
     origins = list(scenario.origins)
     if scenario.subdomains:
@@ -168,7 +168,9 @@ def asgi_cors(app: Any, scenario: Scenario) -> Any:
     regex = _joined_regex(scenario)
     compiled = re.compile(regex) if regex else None
     callback = None if compiled is None else (lambda origin: compiled.fullmatch(origin.decode("latin-1")) is not None)
-    return wrap(app, hosts=list(scenario.origins), callback=callback, headers=list(ALLOW_HEADERS), methods=list(METHODS))
+    return wrap(
+        app, hosts=list(scenario.origins), callback=callback, headers=list(ALLOW_HEADERS), methods=list(METHODS)
+    )
 
 
 def flask_app(scenario: Scenario | None = None) -> Any:
@@ -221,7 +223,7 @@ def _django_setup() -> None:
             MIDDLEWARE=[],
             INSTALLED_APPS=[],
             USE_TZ=True,
-            SECRET_KEY="benchmark-only",  # noqa: S106 - never used for anything secret
+            SECRET_KEY="benchmark-only",
             LOGGING_CONFIG=None,
         )
     django.setup()
@@ -258,17 +260,17 @@ def configure_django_cors(scenario: Scenario) -> None:
 # -- building a family for a scenario ---------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _flask_bare() -> Any:
     return flask_app()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _django_bare() -> Any:
     return django_app(False)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _django_cors() -> Any:
     return django_app(True)
 

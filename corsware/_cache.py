@@ -20,7 +20,7 @@ class PreflightCache(Generic[V]):
     lookup is atomic); writes take one, so threaded WSGI servers never corrupt it.
     """
 
-    __slots__ = ("_data", "_lock", "maxsize")
+    __slots__ = ("_data", "_lock", "lookup", "maxsize")
 
     def __init__(self, maxsize: int = 4096) -> None:
         if maxsize < 0:
@@ -28,6 +28,9 @@ class PreflightCache(Generic[V]):
         self.maxsize = maxsize
         self._data: dict[Hashable, V] = {}
         self._lock = threading.Lock()
+        #: ``lookup(key)`` is ``get(key)`` without a Python-level call: the bound
+        #: ``dict.get`` of the (never replaced) dict, for the adapters' hot path.
+        self.lookup = self._data.get
 
     def get(self, key: Hashable) -> V | None:
         """Return the cached answer for ``key``, or None."""
