@@ -37,8 +37,8 @@ def _check(fam: str, subjects: list, scenario) -> None:  # type: ignore[type-arg
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny counts, only proves the benchmark runs")
-    parser.add_argument("--trials", type=int, default=None, help="in-process trials per scenario (default 21)")
-    parser.add_argument("--chunk-ms", type=float, default=None, help="time per subject per trial (default 8 ms)")
+    parser.add_argument("--trials", type=int, default=None, help="in-process trials per scenario (default 31)")
+    parser.add_argument("--chunk-ms", type=float, default=None, help="time per subject per trial (default 10 ms)")
     parser.add_argument("--rounds", type=int, default=None, help="real-server rounds (default 5)")
     parser.add_argument("--duration", type=int, default=None, help="seconds per wrk run (default 2)")
     parser.add_argument("--families", default=",".join(FAMILIES), help="in-process families to run")
@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     smoke = args.smoke
-    trials = args.trials or (2 if smoke else 21)
-    chunk_s = (args.chunk_ms or (0.3 if smoke else 8.0)) / 1000
+    trials = args.trials or (1 if smoke else 31)
+    chunk_s = (args.chunk_ms or (0.3 if smoke else 10.0)) / 1000
     rounds = args.rounds or (1 if smoke else 5)
     duration = args.duration or (1 if smoke else 2)
     out = args.out or (Path(tempfile.mkdtemp(prefix="corsware-bench-")) if smoke else ROOT / "docs")
@@ -61,9 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     for fam in families:
         print(f"{fam}:")
         for scenario in wanted:
+            if smoke and fam in ("flask", "django") and scenario.name not in ("simple", "preflight_miss"):
+                continue  # the frameworks' peers take up to seconds per request: two scenarios prove they run
             subjects = family(fam, scenario)
             _check(fam, subjects, scenario)
-            t = measure(subjects, scenario, trials=trials, chunk_s=chunk_s)
+            # Peers take up to seconds per adversarial request: fewer trials there.
+            t = measure(subjects, scenario, trials=min(trials, 5) if scenario.adversarial else trials, chunk_s=chunk_s)
             timings[(fam, scenario.name)] = t
             print(f"  {scenario.name:15s} bare {t.median('bare') / 1000:7.2f} µs | " + "  ".join(
                 f"{LABELS[s.name]} {t.overhead(s.name) / 1000:+.2f}" for s in subjects[1:]))  # fmt: skip
@@ -76,8 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     servers = []
     if not args.no_servers:
         print("servers:")
-        servers = run_servers(rounds=rounds, duration=duration,
-                              scenarios=("simple",) if smoke else ("simple", "preflight_hit"))  # fmt: skip
+        servers = run_servers(
+            rounds=rounds,
+            duration=duration,
+            scenarios=("simple",) if smoke else ("simple", "preflight_hit"),
+            warm_up=not smoke,
+        )
     settings = ("python -m benchmarks --smoke" if smoke else "make bench") + (
         f" (trials={trials}, chunk={chunk_s * 1000:g} ms, server rounds={rounds} × {duration} s)"
     )

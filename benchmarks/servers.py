@@ -132,7 +132,7 @@ def _servers(server: str) -> Iterator[dict[str, tuple[int, int]]]:
 
 
 def run_servers(*, rounds: int, duration: int, connections: int = 8, scenarios: tuple[str, ...] = SCENARIOS,
-                seed: int = 0, log: bool = True) -> list[ServerResult]:  # fmt: skip
+                seed: int = 0, log: bool = True, warm_up: bool = True) -> list[ServerResult]:  # fmt: skip
     """Run every server subject ``rounds`` times on each scenario, interleaved."""
     rng = random.Random(seed)
     results: list[ServerResult] = []
@@ -144,7 +144,7 @@ def run_servers(*, rounds: int, duration: int, connections: int = 8, scenarios: 
                     script = os.path.join(tmp, f"{name}.lua")
                     Path(script).write_text(_lua(scenario))
                     result = ServerResult(server, name, {s: [] for s in ports})
-                    for port, pid in ports.values():  # warm up every server
+                    for port, pid in ports.values() if warm_up else ():  # warm up every server
                         _wrk(port, script, 1, connections, pid)
                     for _ in range(rounds):
                         order = list(ports)

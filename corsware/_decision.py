@@ -44,6 +44,7 @@ ACEH: Final = "Access-Control-Expose-Headers"
 ACAPN: Final = "Access-Control-Allow-Private-Network"
 REASON_HEADER: Final = "Corsware-Reason"
 _ACAO_RAW: Final = ACAO.lower().encode("latin-1")
+_DEBUG: Final = logging.DEBUG
 
 #: Keys whose total length exceeds this are answered but not cached, which bounds the
 #: memory of a full cache to about ``maxsize`` KiB whatever clients send.
@@ -244,7 +245,7 @@ class Plan:
         """Headers for an actual CORS request from ``origin``; may call a sync callback."""
         found = self._exact.get(origin) or self._seen.lookup(origin)
         if found is not None:
-            if not found.allowed:
+            if not found.allowed and logger.isEnabledFor(_DEBUG):
                 _log_refused_origin(origin, path)
             return found
         rule = self.matcher.static_rule(origin)
@@ -263,7 +264,7 @@ class Plan:
         """Like :meth:`actual`, awaiting the origin callback if it is async."""
         found = self._exact.get(origin) or self._seen.lookup(origin)
         if found is not None:
-            if not found.allowed:
+            if not found.allowed and logger.isEnabledFor(_DEBUG):
                 _log_refused_origin(origin, path)
             return found
         rule = self.matcher.static_rule(origin)
@@ -524,7 +525,7 @@ def _cacheable(key: tuple[str, str, str, bool, bool]) -> bool:
 
 
 def _log_refused_origin(origin: str, path: str) -> None:
-    if logger.isEnabledFor(logging.DEBUG):
+    if logger.isEnabledFor(_DEBUG):
         logger.debug("refused origin %s for %s: origin_not_allowed (no rule allows it)", escape(origin), escape(path))
 
 
