@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import operator
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import Enum
@@ -45,6 +46,9 @@ ACAPN: Final = "Access-Control-Allow-Private-Network"
 REASON_HEADER: Final = "Corsware-Reason"
 _ACAO_RAW: Final = ACAO.lower().encode("latin-1")
 _DEBUG: Final = logging.DEBUG
+#: Strips the optional white space around an Access-Control-Request-Headers item
+#: (RFC 9110 OWS: spaces and tabs only, not every Unicode blank as ``str.strip()``).
+_strip_blanks: Final = operator.methodcaller("strip", " \t")
 
 #: Keys whose total length exceeds this are answered but not cached, which bounds the
 #: memory of a full cache to about ``maxsize`` KiB whatever clients send.
@@ -142,6 +146,7 @@ class Plan:
         "_actual_tail",
         "_actual_vary",
         "_exact",
+        "_fast_answers",
         "_fast_headers",
         "_fast_methods",
         "_fast_middle",
@@ -157,6 +162,7 @@ class Plan:
         "_static",
         "cache",
         "exact_raw",
+        "exact_text",
         "matcher",
         "no_origin",
         "refused",
@@ -196,6 +202,7 @@ class Plan:
             origin: _addition(((ACAO, origin), *tail), self._actual_vary, True, repr(origin))
             for origin in matcher.exact
         }
+        self.exact_text = self._exact  # public name for the adapters' first lookup
         #: The same, keyed by the origin as ASGI servers give it (bytes): no decoding.
         self.exact_raw: dict[bytes, Addition] = {origin.encode("latin-1"): add for origin, add in self._exact.items()}
         #: Answers for origins matched by a pattern or regex, and for refused ones: decided
@@ -232,6 +239,9 @@ class Plan:
             middle.append((ACMA, self._max_age))
         self._fast_middle: Pairs = tuple(middle)
         self._fast_middle_raw: RawPairs = _encode(self._fast_middle)
+        #: Allowed answers by (origin, private network): the same whatever the method and
+        #: header list, so built once per origin. Bounded like the other caches.
+        self._fast_answers: PreflightCache[PreflightAnswer] = PreflightCache(cache_size)
         # What follows the middle, without and with Private Network Access: (text, raw).
         vary_pair = ("Vary", self._preflight_vary)
         self._fast_tails: tuple[tuple[Pairs, RawPairs], tuple[Pairs, RawPairs]] = (
@@ -372,10 +382,12 @@ class Plan:
         if request_headers:
             if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
                 return None
-            allowed = self._fast_headers
-            for item in request_headers.lower().split(","):
-                if item.strip(" \t") not in allowed:
-                    return None
+            # Every item, stripped of blanks, is an allowed name or empty (C-level loop).
+            if not self._fast_headers.issuperset(map(_strip_blanks, request_headers.lower().split(","))):
+                return None
+        answer = self._fast_answers.lookup((origin, private_network))
+        if answer is not None:
+            return answer
         rule = self.matcher.static_rule(origin)
         if rule is None:
             return None
@@ -383,7 +395,10 @@ class Plan:
         tail, tail_raw = self._fast_tails[private_network]
         pairs = ((ACAO, acao), *self._fast_middle, *tail)
         raw = ((_ACAO_RAW, acao.encode("latin-1", "backslashreplace")), *self._fast_middle_raw, *tail_raw)
-        return PreflightAnswer(204, pairs, raw, True, "allowed", f"allowed by {rule}", rule)
+        answer = PreflightAnswer(204, pairs, raw, True, "allowed", f"allowed by {rule}", rule)
+        if len(origin) <= MAX_ORIGIN_LENGTH:
+            self._fast_answers.put((origin, private_network), answer)
+        return answer
 
     def _preflight(
         self,

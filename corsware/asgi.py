@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
-from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, may_clash_raw, merge_raw, merge_response_headers
+from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
 from ._log import escape, logger
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._policy import CORSPolicy
@@ -108,12 +108,22 @@ class CORSMiddleware(MiddlewareBase):
                 if not started and message["type"] == "http.response.start":
                     started = True
                     headers = message.get("headers", ())
-                    # Fast path, inlined (see merge_raw): no app header can be Vary or
-                    # Access-Control-*, so append the pre-built Vary + CORS headers.
-                    if type(headers) is list and not may_clash_raw(headers):
-                        message["headers"] = [*headers, *addition.raw_tail]
-                    else:
-                        message["headers"] = merge_raw(headers, addition.raw, addition.vary_raw, addition.raw_tail)
+                    # The fast path of merge_raw, inlined: no app header name starts with
+                    # a/A/v/V (tested as an int: no allocation), so none is Vary or
+                    # Access-Control-*: append the pre-built Vary + CORS headers.
+                    merged = None
+                    if type(headers) is list:
+                        try:
+                            for name, _ in headers:
+                                if name[0] in b"aAvV":
+                                    break
+                            else:
+                                merged = [*headers, *addition.raw_tail]
+                        except (IndexError, TypeError):  # an empty or non-bytes name
+                            pass
+                    if merged is None:
+                        merged = merge_raw(headers, addition.raw, addition.vary_raw, addition.raw_tail)
+                    message["headers"] = merged
                 await send(message)
 
             try:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
-from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, may_clash_text, merge_response_headers, merge_text
+from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._policy import CORSPolicy
 
@@ -75,19 +75,26 @@ class CORSMiddleware(MiddlewareBase):
             start_response(_STATUS_LINES[answer.status], list(answer.text))
             return []
         else:
-            add = plan.actual(origin, environ.get("PATH_INFO", ""))
-        return self._respond(environ, start_response, add)
-
-    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse, add: Addition) -> Iterable[bytes]:
+            add = plan.exact_text.get(origin) or plan.actual(origin, environ.get("PATH_INFO", ""))
+        # Respond through the app with the CORS headers merged in (inlined: every request
+        # comes here, and a method call is a measurable part of the cost).
         started = False
+        found: Addition = add
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             nonlocal started
             started = True
-            if type(headers) is list and not may_clash_text(headers):
-                merged = [*headers, *add.text_tail]  # the fast path of merge_text, inlined
+            # The fast path of merge_text, inlined: no app header name starts with a/A/v/V
+            # (so none is Vary or Access-Control-*): append the pre-built Vary + CORS headers.
+            if type(headers) is list:
+                for name, _ in headers:
+                    if name[:1] in "aAvV":
+                        merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
+                        break
+                else:
+                    merged = [*headers, *found.text_tail]
             else:
-                merged = merge_text(headers, add.text, add.vary_text, add.text_tail)
+                merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
             if exc_info is None:
                 return start_response(status, merged)
             return start_response(status, merged, exc_info)
@@ -97,12 +104,12 @@ class CORSMiddleware(MiddlewareBase):
         except Exception:
             if started:
                 raise
-            return _error_response(start_response, add)
+            return _error_response(start_response, found)
         if started:
             return result
         # The app returned an iterable that will call start_response lazily (a generator):
         # guard its first step too.
-        return _GuardedBody(result, lambda: started, lambda: _error_response(start_response, add))
+        return _GuardedBody(result, lambda: started, lambda: _error_response(start_response, found))
 
 
 def _error_response(start_response: StartResponse, add: Addition) -> Iterable[bytes]:
