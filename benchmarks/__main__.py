@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny counts, only proves the benchmark runs")
     parser.add_argument("--trials", type=int, default=None, help="in-process trials per scenario (default 31)")
     parser.add_argument("--chunk-ms", type=float, default=None, help="time per subject per trial (default 10 ms)")
-    parser.add_argument("--rounds", type=int, default=None, help="real-server rounds (default 5)")
+    parser.add_argument("--rounds", type=int, default=None, help="real-server rounds (default 7)")
     parser.add_argument("--duration", type=int, default=None, help="seconds per wrk run (default 2)")
     parser.add_argument("--families", default=",".join(FAMILIES), help="in-process families to run")
     parser.add_argument("--scenarios", default="", help="comma-separated scenario names (default all)")
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     smoke = args.smoke
     trials = args.trials or (1 if smoke else 31)
     chunk_s = (args.chunk_ms or (0.3 if smoke else 10.0)) / 1000
-    rounds = args.rounds or (1 if smoke else 5)
+    rounds = args.rounds or (1 if smoke else 7)
     duration = args.duration or (1 if smoke else 2)
     out = args.out or (Path(tempfile.mkdtemp(prefix="corsware-bench-")) if smoke else ROOT / "docs")
     wanted = [s for s in SCENARIOS if not args.scenarios or s.name in args.scenarios.split(",")]

@@ -213,6 +213,8 @@ def max_iterations(scenario: Scenario) -> int:
 #: a server's freshly parsed request they are in the CPU cache (a cold scope would charge
 #: every middleware that reads headers for cache misses a server never has).
 BATCH = 32
+#: Turns per trial (see measure).
+SLICES = 4
 
 
 def run_fresh(subject: Subject, scenario: Scenario, n: int) -> int:
@@ -250,17 +252,23 @@ def measure(subjects: Sequence[Subject], scenario: Scenario, *, trials: int, chu
     gc_was_enabled = gc.isenabled()
     try:
         for _ in range(trials):
-            rng.shuffle(order)
+            # Each subject's share of a trial is cut into SLICES turns, rotating through
+            # the subjects, so a burst of load from other processes hits them all alike.
+            elapsed = dict.fromkeys(timing.iterations, 0)
+            for _turn in range(SLICES):
+                rng.shuffle(order)
+                for subject in order:
+                    n = max(1, timing.iterations[subject.name] // SLICES)
+                    gc.collect()
+                    gc.disable()
+                    try:
+                        elapsed[subject.name] += run_fresh(subject, scenario, n)
+                    finally:
+                        if gc_was_enabled:
+                            gc.enable()
             for subject in order:
-                n = timing.iterations[subject.name]
-                gc.collect()
-                gc.disable()
-                try:
-                    elapsed = run_fresh(subject, scenario, n)
-                finally:
-                    if gc_was_enabled:
-                        gc.enable()
-                timing.per_request[subject.name].append(elapsed / n)
+                n = max(1, timing.iterations[subject.name] // SLICES)
+                timing.per_request[subject.name].append(elapsed[subject.name] / (n * SLICES))
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -222,7 +222,7 @@ def chart(r: Results, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     families = [f for f in FAMILIES if any(k[0] == f for k in r.timings)]
-    fig, axes = plt.subplots(len(families), 1, figsize=(11, 3.2 * len(families) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(len(families), 1, figsize=(13, 3.4 * len(families) + 0.6), squeeze=False)
     for ax, fam in zip(axes[:, 0], families, strict=True):
         rows = [s for s in SCENARIOS if (fam, s.name) in r.timings]
         subjects = [s for s in r.timings[(fam, rows[0].name)].per_request if s != "bare"]
@@ -237,7 +237,7 @@ def chart(r: Results, path: Path) -> None:
         ax.set_xscale("symlog", linthresh=1)
         ax.axvline(0, color="black", linewidth=0.6)
         ax.set_title(f"{fam}: overhead per request above the bare app (µs, symlog)", fontsize=9)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
