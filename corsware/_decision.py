@@ -308,11 +308,13 @@ class Plan:
     ) -> PreflightAnswer:
         """Answer a preflight (Fetch §"CORS-preflight fetch"); may call a sync callback."""
         key = (origin, method, request_headers, private_network, debug)
-        answer = self.cache.lookup(key) if _cacheable(key) else None
+        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH  # see _cacheable
+        answer = self.cache.lookup(key) if cacheable else None
         if answer is None:
             answer = self._fast_preflight(origin, method, request_headers, private_network)
             if answer is not None:
-                self._remember(key, answer)
+                if cacheable:
+                    self.cache.put(key, answer)
                 return answer
             rule = self.matcher.static_rule(origin)
             if rule is None and self.matcher.has_callback:
@@ -340,11 +342,13 @@ class Plan:
     ) -> PreflightAnswer:
         """Like :meth:`preflight`, awaiting the origin callback if it is async."""
         key = (origin, method, request_headers, private_network, debug)
-        answer = self.cache.lookup(key) if _cacheable(key) else None
+        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH  # see _cacheable
+        answer = self.cache.lookup(key) if cacheable else None
         if answer is None:
             answer = self._fast_preflight(origin, method, request_headers, private_network)
             if answer is not None:
-                self._remember(key, answer)
+                if cacheable:
+                    self.cache.put(key, answer)
                 return answer
             rule = self.matcher.static_rule(origin)
             if rule is None and self.matcher.has_callback:
@@ -382,8 +386,11 @@ class Plan:
         if request_headers:
             if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
                 return None
-            # Every item, stripped of blanks, is an allowed name or empty (C-level loop).
-            if not self._fast_headers.issuperset(map(_strip_blanks, request_headers.lower().split(","))):
+            # Every item, stripped of blanks, is an allowed name or empty (C-level loops;
+            # browsers send no blanks, so the stripping pass rarely runs).
+            items = request_headers.lower().split(",")
+            allowed = self._fast_headers
+            if not allowed.issuperset(items) and not allowed.issuperset(map(_strip_blanks, items)):
                 return None
         answer = self._fast_answers.lookup((origin, private_network))
         if answer is not None:
