@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import signal
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-servers", action="store_true", help="skip the real-server part")
     parser.add_argument("--out", type=Path, default=None, help="directory for performance.md and img/ (default docs/)")
     args = parser.parse_args(argv)
+    # Stopped with SIGTERM: unwind normally, so the servers started are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     smoke = args.smoke
     trials = args.trials or (1 if smoke else 31)
