@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .scenarios import BY_NAME
-from .subjects import bare_asgi, corsware_policy, flask_app, starlette_cors
+from .scenarios import BY_NAME, ORIGIN
+from .subjects import StaticHeadersASGI, StaticHeadersWSGI, bare_asgi, corsware_policy, flask_app, starlette_cors
 
 #: The policy every server subject uses (one allowed origin, as in the "simple" scenario).
 SCENARIO = BY_NAME["simple"]
@@ -26,6 +26,8 @@ def _asgi(subject: str) -> Any:
         return CORSMiddleware(bare_asgi, policy=corsware_policy(SCENARIO))
     if subject == "starlette":
         return starlette_cors(bare_asgi, SCENARIO)
+    if subject == "static_headers":
+        return StaticHeadersASGI(bare_asgi, corsware_policy(SCENARIO)._plan.exact_raw[ORIGIN.encode()].raw_tail)
     raise ValueError(f"unknown ASGI subject {subject!r}")
 
 
@@ -38,6 +40,8 @@ def _wsgi(subject: str) -> Any:
         return CORSMiddleware(flask_app(), policy=corsware_policy(SCENARIO))
     if subject == "flask_cors":
         return flask_app(SCENARIO)
+    if subject == "static_headers":
+        return StaticHeadersWSGI(flask_app(), corsware_policy(SCENARIO)._plan.exact_text[ORIGIN].text_tail)
     raise ValueError(f"unknown WSGI subject {subject!r}")
 
 

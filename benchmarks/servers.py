@@ -25,8 +25,8 @@ from tests.servers import free_port, running
 from .scenarios import BY_NAME, Scenario
 
 SERVERS = {
-    "uvicorn": ("bare", "corsware", "starlette"),
-    "gunicorn": ("bare", "corsware", "flask_cors"),
+    "uvicorn": ("bare", "static_headers", "corsware", "starlette"),
+    "gunicorn": ("bare", "static_headers", "corsware", "flask_cors"),
 }
 SCENARIOS = ("simple", "preflight_hit")
 _TICKS = os.sysconf("SC_CLK_TCK")

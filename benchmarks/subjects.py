@@ -32,6 +32,7 @@ LABELS = {
     "bare": "bare app",
     "noop": "no-op middleware",
     "noop_wrap": "no-op wrapping send/start_response",
+    "static_headers": "fixed CORS headers, no logic",
     "corsware": "corsware",
     "starlette": "Starlette CORSMiddleware",
     "asgi_cors": "asgi-cors",
@@ -110,6 +111,37 @@ class NoopWrapWSGI:
     def __call__(self, environ: Any, start_response: Any) -> Any:
         def wrapped(status: str, headers: Any, exc_info: Any = None) -> Any:
             return start_response(status, headers, exc_info)
+
+        return self.app(environ, wrapped)
+
+
+class StaticHeadersASGI:
+    """Server floor: appends fixed response headers (those corsware sends to the allowed
+    origin) with no logic at all, to show what sending them costs the server."""
+
+    def __init__(self, app: Any, headers: tuple[tuple[bytes, bytes], ...]) -> None:
+        self.app = app
+        self.headers = headers
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, wrapped)
+
+
+class StaticHeadersWSGI:
+    """:class:`StaticHeadersASGI` for WSGI."""
+
+    def __init__(self, app: Any, headers: tuple[tuple[str, str], ...]) -> None:
+        self.app = app
+        self.headers = headers
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        def wrapped(status: str, headers: Any, exc_info: Any = None) -> Any:
+            return start_response(status, [*headers, *self.headers], exc_info)
 
         return self.app(environ, wrapped)
 
