@@ -19,8 +19,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tests.servers import free_port, running
+from tests.servers import free_port, wait_for_port
 
 from .scenarios import BY_NAME, Scenario
 
@@ -121,14 +122,36 @@ class ServerResult:
 
 @contextlib.contextmanager
 def _servers(server: str) -> Iterator[dict[str, tuple[int, int]]]:
-    with contextlib.ExitStack() as stack:
-        found: dict[str, tuple[int, int]] = {}
+    """Start one server per subject, all at once (then wait for each), and always stop them."""
+    procs: dict[str, tuple[int, subprocess.Popen[bytes], Any]] = {}
+    try:
         for subject in SERVERS[server]:
             port = free_port()
-            env = {"CORSWARE_BENCH_SUBJECT": subject, "CORSWARE_BENCH_SERVER": server, "PYTHONPATH": str(_ROOT)}
-            proc = stack.enter_context(running(_command(server, port), port, env=env, cwd=str(_ROOT)))
-            found[subject] = (port, proc.pid)
-        yield found
+            env = {**os.environ, "CORSWARE_BENCH_SUBJECT": subject, "CORSWARE_BENCH_SERVER": server,
+                   "PYTHONPATH": str(_ROOT), "PYTHONUNBUFFERED": "1"}  # fmt: skip
+            log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+            proc = subprocess.Popen(_command(server, port), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=_ROOT)
+            procs[subject] = (port, proc, log)
+        for subject, (port, proc, log) in procs.items():
+            try:
+                wait_for_port(port, proc)
+            except (RuntimeError, TimeoutError) as exc:
+                log.seek(0)
+                raise RuntimeError(
+                    f"{server} ({subject}): {exc}\n{log.read().decode(errors='replace')[-3000:]}"
+                ) from None
+        yield {subject: (port, proc.pid) for subject, (port, proc, _) in procs.items()}
+    finally:
+        for _, proc, _ in procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc, log in procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+            log.close()
 
 
 def run_servers(*, rounds: int, duration: int, connections: int = 8, scenarios: tuple[str, ...] = SCENARIOS,

@@ -124,7 +124,10 @@ def test_asgi_merges_headers_given_as_tuple_or_generator_or_with_app_vary() -> N
     assert _asgi_headers(lambda: ((b"content-type", b"text/plain"),)) == expected
     assert _asgi_headers(lambda: (h for h in [(b"content-type", b"text/plain")])) == expected
     merged = _asgi_headers(lambda: [(b"Vary", b"Accept-Encoding"), (b"Access-Control-Allow-Origin", b"*")])
-    assert merged == [(b"vary", b"Accept-Encoding, Origin"), (b"access-control-allow-origin", b"https://app.example.com")]
+    assert merged == [
+        (b"vary", b"Accept-Encoding, Origin"),
+        (b"access-control-allow-origin", b"https://app.example.com"),
+    ]
 
 
 def test_origin_memo_is_bounded_and_agrees_with_the_matcher() -> None:
