@@ -4,7 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint typecheck unit docs clean system-deps fuzz soak security-report
+BENCH_STAMP := $(VENV)/.bench-installed
+
+.PHONY: test demo lint typecheck unit docs clean system-deps fuzz soak security-report bench bench-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +34,21 @@ unit: $(STAMP) system-deps
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
-test: lint typecheck unit docs
+test: lint typecheck unit docs bench-smoke
+
+# Benchmarks (docs/performance.md): the peers and matplotlib come from the `bench` extra;
+# `wrk` (Debian) drives the real servers and is installed by .ci/system-deps.
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+# Full run (about 10-15 minutes): writes docs/performance.md and docs/img/benchmarks.png.
+bench: $(BENCH_STAMP) system-deps
+	$(PY) -m benchmarks
+
+# Every part of the benchmark with tiny counts, into a temporary directory: proves it runs.
+bench-smoke: $(BENCH_STAMP) system-deps
+	$(PY) -m benchmarks --smoke
 
 demo: $(STAMP)
 	$(PY) -m corsware.demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import operator
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +18,7 @@ from typing import Final, NamedTuple
 
 from ._cache import PreflightCache
 from ._headers import (
+    MAX_REQUEST_HEADERS_LENGTH,
     MAX_REQUEST_METHOD_LENGTH,
     NON_WILDCARD_REQUEST_HEADERS,
     SAFELISTED_METHODS,
@@ -42,6 +44,11 @@ ACMA: Final = "Access-Control-Max-Age"
 ACEH: Final = "Access-Control-Expose-Headers"
 ACAPN: Final = "Access-Control-Allow-Private-Network"
 REASON_HEADER: Final = "Corsware-Reason"
+_ACAO_RAW: Final = ACAO.lower().encode("latin-1")
+_DEBUG: Final = logging.DEBUG
+#: Strips the optional white space around an Access-Control-Request-Headers item
+#: (RFC 9110 OWS: spaces and tabs only, not every Unicode blank as ``str.strip()``).
+_strip_blanks: Final = operator.methodcaller("strip", " \t")
 
 #: Keys whose total length exceeds this are answered but not cached, which bounds the
 #: memory of a full cache to about ``maxsize`` KiB whatever clients send.
@@ -90,7 +97,12 @@ class CORSDecision:
 
 
 class Addition(NamedTuple):
-    """Headers to merge into the app's response to one request."""
+    """Headers to merge into the app's response to one request.
+
+    ``text_tail``/``raw_tail`` are ``Vary`` (when there is one) followed by the headers:
+    exactly what is appended to an app response that has no ``Vary`` or
+    ``Access-Control-*`` header of its own (nearly all), pre-built so merging is one copy.
+    """
 
     text: Pairs
     raw: RawPairs
@@ -98,6 +110,8 @@ class Addition(NamedTuple):
     vary_raw: tuple[bytes, ...]
     allowed: bool
     rule: str | None
+    text_tail: Pairs
+    raw_tail: RawPairs
 
 
 class PreflightAnswer(NamedTuple):
@@ -118,7 +132,11 @@ def _encode(pairs: Pairs) -> RawPairs:
 
 
 def _addition(pairs: Pairs, vary: tuple[str, ...], allowed: bool, rule: str | None) -> Addition:
-    return Addition(pairs, _encode(pairs), vary, tuple(v.encode("latin-1") for v in vary), allowed, rule)
+    raw = _encode(pairs)
+    vary_raw = tuple(v.encode("latin-1") for v in vary)
+    text_tail = ((("Vary", ", ".join(vary)),) if vary else ()) + pairs
+    raw_tail = (((b"vary", b", ".join(vary_raw)),) if vary else ()) + raw
+    return Addition(pairs, raw, vary, vary_raw, allowed, rule, text_tail, raw_tail)
 
 
 class Plan:
@@ -128,14 +146,23 @@ class Plan:
         "_actual_tail",
         "_actual_vary",
         "_exact",
+        "_fast_answers",
+        "_fast_headers",
+        "_fast_methods",
+        "_fast_middle",
+        "_fast_middle_raw",
+        "_fast_tails",
         "_headers",
         "_headers_value",
         "_max_age",
         "_methods",
         "_methods_value",
         "_preflight_vary",
+        "_seen",
         "_static",
         "cache",
+        "exact_raw",
+        "exact_text",
         "matcher",
         "no_origin",
         "refused",
@@ -175,6 +202,13 @@ class Plan:
             origin: _addition(((ACAO, origin), *tail), self._actual_vary, True, repr(origin))
             for origin in matcher.exact
         }
+        self.exact_text = self._exact  # public name for the adapters' first lookup
+        #: The same, keyed by the origin as ASGI servers give it (bytes): no decoding.
+        self.exact_raw: dict[bytes, Addition] = {origin.encode("latin-1"): add for origin, add in self._exact.items()}
+        #: Answers for origins matched by a pattern or regex, and for refused ones: decided
+        #: once per origin, then one lookup. Bounded like the preflight cache (the Origin is
+        #: chosen by the client); answers that needed the callback are never kept.
+        self._seen: PreflightCache[Addition] = PreflightCache(cache_size)
 
         vary = [] if s.any_origin else ["Origin"]
         vary += ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
@@ -187,12 +221,42 @@ class Plan:
         self._headers_value = ", ".join([*safelisted, *s.headers])
         self._max_age = None if s.max_age is None else str(s.max_age)
 
+        # The fast path for allowed preflights (see _fast_preflight): with explicit method
+        # and header lists an allowed answer only varies with the origin and Private
+        # Network Access, so everything else is built and encoded here, once.
+        fast = not (s.any_method or s.any_header)
+        self._fast_methods = frozenset(
+            m for m in (*s.methods, *SAFELISTED_METHODS) if len(m) <= MAX_REQUEST_METHOD_LENGTH and is_token(m)
+        ) if fast else frozenset()  # fmt: skip
+        # "" stands for the empty items a header list may hold ("a,,b").
+        self._fast_headers = frozenset((*self._headers, *SAFELISTED_REQUEST_HEADERS, ""))
+        middle: list[tuple[str, str]] = [(ACAC, "true")] if s.credentials else []
+        if self._methods_value:
+            middle.append((ACAM, self._methods_value))
+        if self._headers_value:
+            middle.append((ACAH, self._headers_value))
+        if self._max_age is not None:
+            middle.append((ACMA, self._max_age))
+        self._fast_middle: Pairs = tuple(middle)
+        self._fast_middle_raw: RawPairs = _encode(self._fast_middle)
+        #: Allowed answers by (origin, private network): the same whatever the method and
+        #: header list, so built once per origin. Bounded like the other caches.
+        self._fast_answers: PreflightCache[PreflightAnswer] = PreflightCache(cache_size)
+        # What follows the middle, without and with Private Network Access: (text, raw).
+        vary_pair = ("Vary", self._preflight_vary)
+        self._fast_tails: tuple[tuple[Pairs, RawPairs], tuple[Pairs, RawPairs]] = (
+            ((vary_pair,), _encode((vary_pair,))),
+            (((ACAPN, "true"), vary_pair), _encode(((ACAPN, "true"), vary_pair))),
+        )
+
     # -- actual requests ---------------------------------------------------------------
 
     def actual(self, origin: str, path: str = "") -> Addition:
         """Headers for an actual CORS request from ``origin``; may call a sync callback."""
-        found = self._exact.get(origin)
+        found = self._exact.get(origin) or self._seen.lookup(origin)
         if found is not None:
+            if not found.allowed and logger.isEnabledFor(_DEBUG):
+                _log_refused_origin(origin, path)
             return found
         rule = self.matcher.static_rule(origin)
         if rule is None and self.matcher.has_callback:
@@ -203,31 +267,33 @@ class Plan:
                     "allow_origin_callback returned an awaitable; async callbacks work under "
                     "the ASGI middleware only (use policy.aevaluate() outside it)"
                 )
-            rule = "allow_origin_callback" if result else None
-        return self._actual_answer(origin, rule, path)
+            return self._actual_answer(origin, "allow_origin_callback" if result else None, path, remember=False)
+        return self._actual_answer(origin, rule, path, remember=True)
 
     async def aactual(self, origin: str, path: str = "") -> Addition:
         """Like :meth:`actual`, awaiting the origin callback if it is async."""
-        found = self._exact.get(origin)
+        found = self._exact.get(origin) or self._seen.lookup(origin)
         if found is not None:
+            if not found.allowed and logger.isEnabledFor(_DEBUG):
+                _log_refused_origin(origin, path)
             return found
         rule = self.matcher.static_rule(origin)
         if rule is None and self.matcher.has_callback:
             rule = "allow_origin_callback" if await _resolve(self.matcher.callback_allows(origin)) else None
-        return self._actual_answer(origin, rule, path)
+            return self._actual_answer(origin, rule, path, remember=False)
+        return self._actual_answer(origin, rule, path, remember=True)
 
-    def _actual_answer(self, origin: str, rule: str | None, path: str) -> Addition:
+    def _actual_answer(self, origin: str, rule: str | None, path: str, *, remember: bool) -> Addition:
         if rule is None:
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "refused origin %s for %s: origin_not_allowed (no rule allows it)",
-                    escape(origin),
-                    escape(path),
-                )
-            return self.refused
-        if self._static is not None:
+            _log_refused_origin(origin, path)
+            answer = self.refused
+        elif self._static is not None:
             return self._static
-        return _addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, rule)
+        else:
+            answer = _addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, rule)
+        if remember and len(origin) <= MAX_ORIGIN_LENGTH:
+            self._seen.put(origin, answer)
+        return answer
 
     # -- preflight requests ------------------------------------------------------------
 
@@ -242,8 +308,14 @@ class Plan:
     ) -> PreflightAnswer:
         """Answer a preflight (Fetch §"CORS-preflight fetch"); may call a sync callback."""
         key = (origin, method, request_headers, private_network, debug)
-        answer = self.cache.get(key)
+        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH  # see _cacheable
+        answer = self.cache.lookup(key) if cacheable else None
         if answer is None:
+            answer = self._fast_preflight(origin, method, request_headers, private_network)
+            if answer is not None:
+                if cacheable:
+                    self.cache.put(key, answer)
+                return answer
             rule = self.matcher.static_rule(origin)
             if rule is None and self.matcher.has_callback:
                 result = self.matcher.callback_allows(origin)
@@ -270,8 +342,14 @@ class Plan:
     ) -> PreflightAnswer:
         """Like :meth:`preflight`, awaiting the origin callback if it is async."""
         key = (origin, method, request_headers, private_network, debug)
-        answer = self.cache.get(key)
+        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH  # see _cacheable
+        answer = self.cache.lookup(key) if cacheable else None
         if answer is None:
+            answer = self._fast_preflight(origin, method, request_headers, private_network)
+            if answer is not None:
+                if cacheable:
+                    self.cache.put(key, answer)
+                return answer
             rule = self.matcher.static_rule(origin)
             if rule is None and self.matcher.has_callback:
                 allowed = await _resolve(self.matcher.callback_allows(origin))
@@ -287,8 +365,47 @@ class Plan:
     def _remember(self, key: tuple[str, str, str, bool, bool], answer: PreflightAnswer) -> None:
         # Callback-decided answers are never cached (the callback is the dynamic part);
         # oversized keys neither, which bounds the cache's memory.
-        if len(key[0]) + len(key[1]) + len(key[2]) <= _MAX_CACHED_KEY_LENGTH:
+        if _cacheable(key):
             self.cache.put(key, answer)
+
+    def _fast_preflight(
+        self, origin: str, method: str, request_headers: str, private_network: bool
+    ) -> PreflightAnswer | None:
+        """The answer to a preflight that static rules allow outright, or None.
+
+        None means "not sure": the caller runs :meth:`_preflight`, the reference, which
+        finds every problem. When this returns an answer it is exactly the one
+        :meth:`_preflight` would (tests compare the two on generated requests). A listed
+        method is a valid token by construction; a header item that strips to an allowed
+        name (or to nothing) is what the list grammar accepts, so no regex is needed.
+        """
+        if method not in self._fast_methods:
+            return None
+        if private_network and not self.settings.private_network:
+            return None
+        if request_headers:
+            if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
+                return None
+            # Every item, stripped of blanks, is an allowed name or empty (C-level loops;
+            # browsers send no blanks, so the stripping pass rarely runs).
+            items = request_headers.lower().split(",")
+            allowed = self._fast_headers
+            if not allowed.issuperset(items) and not allowed.issuperset(map(_strip_blanks, items)):
+                return None
+        answer = self._fast_answers.lookup((origin, private_network))
+        if answer is not None:
+            return answer
+        rule = self.matcher.static_rule(origin)
+        if rule is None:
+            return None
+        acao = "*" if self.settings.any_origin else origin
+        tail, tail_raw = self._fast_tails[private_network]
+        pairs = ((ACAO, acao), *self._fast_middle, *tail)
+        raw = ((_ACAO_RAW, acao.encode("latin-1", "backslashreplace")), *self._fast_middle_raw, *tail_raw)
+        answer = PreflightAnswer(204, pairs, raw, True, "allowed", f"allowed by {rule}", rule)
+        if len(origin) <= MAX_ORIGIN_LENGTH:
+            self._fast_answers.put((origin, private_network), answer)
+        return answer
 
     def _preflight(
         self,
@@ -421,6 +538,17 @@ class Plan:
         if origin is None or origin == own_origin:
             return True
         return (await self.aactual(origin)).allowed
+
+
+def _cacheable(key: tuple[str, str, str, bool, bool]) -> bool:
+    # Checked before any lookup too: hashing a 1 MiB header list would cost more than
+    # refusing it (such a list is refused by its length alone).
+    return len(key[0]) + len(key[1]) + len(key[2]) <= _MAX_CACHED_KEY_LENGTH
+
+
+def _log_refused_origin(origin: str, path: str) -> None:
+    if logger.isEnabledFor(_DEBUG):
+        logger.debug("refused origin %s for %s: origin_not_allowed (no rule allows it)", escape(origin), escape(path))
 
 
 def _log_refused(answer: PreflightAnswer, origin: str, method: str, request_headers: str, path: str) -> None:

@@ -21,7 +21,11 @@ __all__ = [
     "STR_CODEC",
     "VaryCodec",
     "is_token",
+    "may_clash_raw",
+    "may_clash_text",
+    "merge_raw",
     "merge_response_headers",
+    "merge_text",
     "parse_request_headers",
 ]
 
@@ -157,3 +161,51 @@ def merge_response_headers(
         out.append((codec.out_name, codec.sep.join(vary)))
     out.extend(cors_headers)
     return out
+
+
+def may_clash_raw(app_headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether an ASGI app header might be ``Vary`` or ``Access-Control-*`` (any name
+    starting with a/A/v/V, or one that is empty or not bytes): then the general merge runs.
+
+    Testing the first byte as an int is far cheaper than slicing or ``lower()``.
+    """
+    try:
+        for name, _ in app_headers:
+            if name[0] in b"aAvV":
+                return True
+    except (IndexError, TypeError):
+        return True
+    return False
+
+
+def merge_raw(app_headers: Iterable[tuple[bytes, bytes]], add_raw: Sequence[tuple[bytes, bytes]],
+              add_vary: Sequence[bytes], tail: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:  # fmt: skip
+    """:func:`merge_response_headers` for ASGI, with a fast path.
+
+    When no app header can clash (:func:`may_clash_raw`), the result is the app's headers
+    followed by the pre-built ``tail`` (``Vary`` then the CORS headers): what the general
+    merge returns for them, in one copy.
+    """
+    if not isinstance(app_headers, (list, tuple)):
+        app_headers = list(app_headers)
+    if may_clash_raw(app_headers):
+        return merge_response_headers(app_headers, add_raw, add_vary, BYTES_CODEC)
+    return [*app_headers, *tail]
+
+
+def may_clash_text(app_headers: Iterable[tuple[str, str]]) -> bool:
+    """:func:`may_clash_raw` for WSGI's ``str`` header names."""
+    for name, _ in app_headers:  # noqa: SIM110 - a plain loop is faster than any() + generator
+        if name[:1] in "aAvV":  # also true for an empty name
+            return True
+    return False
+
+
+def merge_text(app_headers: Iterable[tuple[str, str]], add_text: Sequence[tuple[str, str]],
+               add_vary: Sequence[str], tail: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:  # fmt: skip
+    """:func:`merge_response_headers` for WSGI, with the fast path of :func:`merge_raw`."""
+    if not isinstance(app_headers, (list, tuple)):
+        app_headers = list(app_headers)
+    if may_clash_text(app_headers):
+        return merge_response_headers(app_headers, add_text, add_vary, STR_CODEC)
+    return [*app_headers, *tail]

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
-from ._headers import BYTES_CODEC, merge_response_headers
+from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
 from ._log import escape, logger
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._policy import CORSPolicy
@@ -32,6 +32,15 @@ _ERROR_HEADERS: Final = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode()),
 )
+
+
+async def _send_error(send: Send, add: Addition) -> None:
+    """Answer 500 with the CORS headers: the browser should see the 500, not a CORS
+    failure (starlette #1116). The app's exception is re-raised by the caller."""
+    headers = merge_response_headers(_ERROR_HEADERS, add.raw, add.vary_raw, BYTES_CODEC)
+    with contextlib.suppress(Exception):  # e.g. the client is gone; the app's error wins
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": _ERROR_BODY})
 
 
 class CORSMiddleware(MiddlewareBase):
@@ -67,26 +76,76 @@ class CORSMiddleware(MiddlewareBase):
             else:  # lifespan and unknown scopes pass through untouched
                 await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        plan = self._policy.plan_for(path)
-        is_options = scope["method"] == "OPTIONS"
+        policy = self._policy  # read once: a concurrent swap is seen whole or not at all
+        plan = policy.plan_for(scope["path"]) if policy._rules else policy._plan
         origin: bytes | None = None
+        if scope["method"] != "OPTIONS":
+            # The common case first: only Origin matters, no decoding unless needed.
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    # Two Origin headers make an invalid origin, as when a WSGI server joins them.
+                    origin = value if origin is None else origin + b", " + value
+            if origin is None:
+                # Not a CORS request (Fetch §"CORS protocol").
+                no_origin = plan.no_origin
+                if no_origin is None:
+                    await self.app(scope, receive, send)
+                    return
+                addition: Addition = no_origin
+            else:
+                found = plan.exact_raw.get(origin)
+                if found is None:
+                    if plan.matcher.has_callback:
+                        found = await plan.aactual(origin.decode("latin-1"), scope["path"])
+                    else:
+                        found = plan.actual(origin.decode("latin-1"), scope["path"])
+                addition = found
+            # _respond, inlined: one coroutine less on every request.
+            started = False
+
+            async def cors_send(message: Message) -> None:
+                nonlocal started
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    headers = message.get("headers", ())
+                    # The fast path of merge_raw, inlined: no app header name starts with
+                    # a/A/v/V (tested as an int: no allocation), so none is Vary or
+                    # Access-Control-*: append the pre-built Vary + CORS headers.
+                    merged = None
+                    if type(headers) is list:
+                        try:
+                            for name, _ in headers:
+                                if name[0] in b"aAvV":
+                                    break
+                            else:
+                                merged = [*headers, *addition.raw_tail]
+                        except (IndexError, TypeError):  # an empty or non-bytes name
+                            pass
+                    if merged is None:
+                        merged = merge_raw(headers, addition.raw, addition.vary_raw, addition.raw_tail)
+                    message["headers"] = merged
+                await send(message)
+
+            try:
+                await self.app(scope, receive, cors_send)
+            except Exception:
+                if not started:
+                    await _send_error(send, addition)
+                raise
+            return
         acrm: bytes | None = None
         acrh: bytes = b""
         pna = False
         for name, value in scope["headers"]:
             if name == b"origin":
-                # Two Origin headers make an invalid origin, as when a WSGI server joins them.
                 origin = value if origin is None else origin + b", " + value
-            elif is_options:
-                if name == b"access-control-request-method":
-                    acrm = value
-                elif name == b"access-control-request-headers":
-                    acrh = value if not acrh else acrh + b"," + value
-                elif name == b"access-control-request-private-network":
-                    pna = value == b"true"
+            elif name == b"access-control-request-method":
+                acrm = value
+            elif name == b"access-control-request-headers":
+                acrh = value if not acrh else acrh + b"," + value
+            elif name == b"access-control-request-private-network":
+                pna = value == b"true"
         if origin is None:
-            # Not a CORS request (Fetch §"CORS protocol").
             add = plan.no_origin
             if add is None:
                 await self.app(scope, receive, send)
@@ -95,18 +154,26 @@ class CORSMiddleware(MiddlewareBase):
             origin_text = origin.decode("latin-1")
             if acrm is not None:
                 # A CORS-preflight request: answered here, never passed to the app.
-                args = (origin_text, acrm.decode("latin-1"), acrh.decode("latin-1"), pna, self.debug, path)
-                if plan.matcher.has_callback:
-                    answer = await plan.apreflight(*args)
-                else:
-                    answer = plan.preflight(*args)
+                acrm_text = acrm.decode("latin-1")
+                acrh_text = acrh.decode("latin-1")
+                debug = self.debug
+                answer = None
+                if len(acrh) <= MAX_REQUEST_HEADERS_LENGTH:
+                    # Cached allowed answers are final: skip the plan's bookkeeping.
+                    answer = plan.cache.lookup((origin_text, acrm_text, acrh_text, pna, debug))
+                if answer is None or not answer.allowed:
+                    path = scope["path"]
+                    if plan.matcher.has_callback:
+                        answer = await plan.apreflight(origin_text, acrm_text, acrh_text, pna, debug, path)
+                    else:
+                        answer = plan.preflight(origin_text, acrm_text, acrh_text, pna, debug, path)
                 await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.raw)})
                 await send({"type": "http.response.body", "body": b""})
                 return
             if plan.matcher.has_callback:
-                add = await plan.aactual(origin_text, path)
+                add = await plan.aactual(origin_text, scope["path"])
             else:
-                add = plan.actual(origin_text, path)
+                add = plan.actual(origin_text, scope["path"])
         await self._respond(scope, receive, send, add)
 
     async def _respond(self, scope: Scope, receive: Receive, send: Send, add: Addition) -> None:
@@ -114,22 +181,16 @@ class CORSMiddleware(MiddlewareBase):
 
         async def cors_send(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start" and not started:
+            if not started and message["type"] == "http.response.start":
                 started = True
-                message["headers"] = merge_response_headers(
-                    message.get("headers", ()), add.raw, add.vary_raw, BYTES_CODEC
-                )
+                message["headers"] = merge_raw(message.get("headers", ()), add.raw, add.vary_raw, add.raw_tail)
             await send(message)
 
         try:
             await self.app(scope, receive, cors_send)
         except Exception:
             if not started:
-                # The browser should see the 500, not a CORS failure (starlette #1116).
-                headers = merge_response_headers(_ERROR_HEADERS, add.raw, add.vary_raw, BYTES_CODEC)
-                with contextlib.suppress(Exception):  # e.g. the client is gone; the app's error wins
-                    await send({"type": "http.response.start", "status": 500, "headers": headers})
-                    await send({"type": "http.response.body", "body": _ERROR_BODY})
+                await _send_error(send, add)
             raise
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
-from ._headers import STR_CODEC, merge_response_headers
+from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._policy import CORSPolicy
 
@@ -52,8 +52,8 @@ class CORSMiddleware(MiddlewareBase):
         self.app = app
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        plan = self._policy.plan_for(path)
+        policy = self._policy  # read once: a concurrent swap is seen whole or not at all
+        plan = policy.plan_for(environ.get("PATH_INFO", "")) if policy._rules else policy._plan
         origin = environ.get("HTTP_ORIGIN")
         if origin is None:
             # Not a CORS request (Fetch §"CORS protocol"): untouched, unless the policy's
@@ -63,50 +63,63 @@ class CORSMiddleware(MiddlewareBase):
                 return self.app(environ, start_response)
         elif environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
             # A CORS-preflight request: answered here, never passed to the app.
-            answer = plan.preflight(
-                origin,
-                environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
-                self.debug,
-                path,
-            )
+            acrm = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+            acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+            pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+            answer = None
+            if len(acrh) <= MAX_REQUEST_HEADERS_LENGTH:
+                # Cached allowed answers are final: skip the plan's bookkeeping.
+                answer = plan.cache.lookup((origin, acrm, acrh, pna, self.debug))
+            if answer is None or not answer.allowed:
+                answer = plan.preflight(origin, acrm, acrh, pna, self.debug, environ.get("PATH_INFO", ""))
             start_response(_STATUS_LINES[answer.status], list(answer.text))
             return []
         else:
-            add = plan.actual(origin, path)
-        return self._respond(environ, start_response, add)
-
-    def _respond(self, environ: WSGIEnvironment, start_response: StartResponse, add: Addition) -> Iterable[bytes]:
+            add = plan.exact_text.get(origin) or plan.actual(origin, environ.get("PATH_INFO", ""))
+        # Respond through the app with the CORS headers merged in (inlined: every request
+        # comes here, and a method call is a measurable part of the cost).
         started = False
+        found: Addition = add
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             nonlocal started
             started = True
-            merged = merge_response_headers(headers, add.text, add.vary_text, STR_CODEC)
+            # The fast path of merge_text, inlined: no app header name starts with a/A/v/V
+            # (so none is Vary or Access-Control-*): append the pre-built Vary + CORS headers.
+            if type(headers) is list:
+                for name, _ in headers:
+                    if name[:1] in "aAvV":
+                        merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
+                        break
+                else:
+                    merged = [*headers, *found.text_tail]
+            else:
+                merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
             if exc_info is None:
                 return start_response(status, merged)
             return start_response(status, merged, exc_info)
-
-        def error_response() -> Iterable[bytes]:
-            exc_info = sys.exc_info()
-            merged = merge_response_headers(_ERROR_HEADERS, add.text, add.vary_text, STR_CODEC)
-            # No exc_info: start_response was never called (PEP 3333 makes it optional then),
-            # and uWSGI turns exc_info into a SystemError and drops the response (uwsgi#2278).
-            start_response("500 Internal Server Error", merged)
-            return _BodyThenRaise(exc_info[1])
 
         try:
             result = self.app(environ, cors_start_response)
         except Exception:
             if started:
                 raise
-            return error_response()
+            return _error_response(start_response, found)
         if started:
             return result
         # The app returned an iterable that will call start_response lazily (a generator):
         # guard its first step too.
-        return _GuardedBody(result, lambda: started, error_response)
+        return _GuardedBody(result, lambda: started, lambda: _error_response(start_response, found))
+
+
+def _error_response(start_response: StartResponse, add: Addition) -> Iterable[bytes]:
+    """Answer 500 with the CORS headers for an app that raised before starting its response."""
+    exc_info = sys.exc_info()
+    merged = merge_response_headers(_ERROR_HEADERS, add.text, add.vary_text, STR_CODEC)
+    # No exc_info: start_response was never called (PEP 3333 makes it optional then), and
+    # uWSGI turns exc_info into a SystemError and drops the response (uwsgi#2278).
+    start_response("500 Internal Server Error", merged)
+    return _BodyThenRaise(exc_info[1])
 
 
 class _BodyThenRaise:

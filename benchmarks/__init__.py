@@ -1,0 +1,7 @@
+"""corsware's benchmarks: ``make bench`` (or ``python -m benchmarks``).
+
+In-process per-request overhead of corsware and its peers, each measured against its own
+bare app with the subjects interleaved within every trial; real servers (uvicorn, gunicorn)
+driven by ``wrk`` on loopback; results as ratios, written to ``docs/performance.md`` and
+``docs/img/benchmarks.png``. See ``docs/performance.md`` for how to read them.
+"""

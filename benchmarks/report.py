@@ -1,0 +1,256 @@
+"""Targets (issue 4), the Markdown results and the chart."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .inprocess import Memory, Timing
+from .scenarios import BY_NAME, SCENARIOS
+from .servers import ServerResult
+from .subjects import FAMILIES, LABELS, PEERS
+
+BEGIN = "<!-- bench:begin (written by `make bench`; do not edit by hand) -->"
+END = "<!-- bench:end -->"
+GEOMEAN_FLOOR = 0.01  # a subject at or below its bare app counts as 0.01x in a geometric mean
+
+
+@dataclass
+class Results:
+    timings: dict[tuple[str, str], Timing]  # (family, scenario) -> timing
+    memory: dict[tuple[str, str, str], Memory]  # (family, scenario, subject)
+    servers: list[ServerResult]
+    cache_len: int
+    cache_bound: int
+    settings: str
+
+
+@dataclass
+class Target:
+    name: str
+    goal: str
+    measured: str
+    ok: bool
+
+
+def _ratio(t: Timing, a: str, b: str) -> float:
+    return t.overhead(a) / t.overhead(b)
+
+
+def targets(r: Results) -> list[Target]:
+    out: list[Target] = []
+    asgi = [r.timings[("asgi", s.name)] for s in SCENARIOS if ("asgi", s.name) in r.timings]
+    if asgi:
+        ratios = {t.scenario: _ratio(t, "corsware", "starlette") for t in asgi}
+        geo = math.exp(statistics.fmean(math.log(max(v, GEOMEAN_FLOOR)) for v in ratios.values()))
+        worst = max(ratios, key=lambda k: ratios[k])
+        out.append(Target("ASGI vs Starlette (geometric mean)", "≤ 0.15×", f"{geo:.3f}×", geo <= 0.15))
+        out.append(Target("ASGI vs Starlette (worst scenario)", "≤ 0.25×", f"{ratios[worst]:.3f}× ({worst})",
+                          ratios[worst] <= 0.25))  # fmt: skip
+    for fam in ("asgi", "wsgi"):
+        actual = [r.timings[(fam, s.name)] for s in SCENARIOS if s.kind == "actual" and (fam, s.name) in r.timings]
+        if actual:
+            ratios = {t.scenario: _ratio(t, "corsware", "noop_wrap") for t in actual}
+            worst = max(ratios, key=lambda k: ratios[k])
+            out.append(Target(f"{fam.upper()} actual requests vs send-wrapping floor (worst)", "≤ 1.5×",
+                              f"{ratios[worst]:.2f}× ({worst})", ratios[worst] <= 1.5))  # fmt: skip
+    for fam in FAMILIES:
+        t = r.timings.get((fam, "preflight_hit"))
+        if t is not None:
+            mine, bare = t.median("corsware"), t.median("bare")
+            measured = f"{mine / bare:.2f}× ({mine / 1000:.2f} vs {bare / 1000:.2f} µs)"
+            out.append(
+                Target(f"{fam}: cached preflight vs the bare app answering it", "≤ 1.0×", measured, mine <= bare)
+            )
+    for fam, peer, goal in (("flask", "flask_cors", 0.05), ("django", "django_cors", 0.03)):
+        ts = [r.timings[(fam, s.name)] for s in SCENARIOS if (fam, s.name) in r.timings]
+        if ts:
+            ratios = {t.scenario: _ratio(t, "corsware", peer) for t in ts}
+            worst = max(ratios, key=lambda k: ratios[k])
+            out.append(Target(f"{fam.capitalize()}: vs {LABELS[peer]} (worst scenario)", f"≤ {goal}×",
+                              f"{ratios[worst]:.3f}× ({worst})", ratios[worst] <= goal))  # fmt: skip
+    for fam in ("asgi", "wsgi"):
+        one, many = r.timings.get((fam, "simple")), r.timings.get((fam, "origins_10000"))
+        if one and many:
+            a, b = one.overhead("corsware"), many.overhead("corsware")
+            out.append(Target(f"{fam.upper()}: 10 000 origins vs 1 origin (overhead)", "≤ 1.10×",
+                              f"{b / a:.2f}× ({b / 1000:.2f} vs {a / 1000:.2f} µs)", b <= 1.10 * a))  # fmt: skip
+    for (fam, scen, subject), mem in sorted(r.memory.items()):
+        if subject != "corsware":
+            continue
+        t = r.timings.get((fam, scen))
+        per = t.median("corsware") if t else float("nan")
+        out.append(Target(f"{fam.upper()}: {BY_NAME[scen].title} refused in", "< 1 ms",
+                          f"{per / 1000:.1f} µs", per < 1e6))  # fmt: skip
+        out.append(Target(f"{fam.upper()}: {BY_NAME[scen].title}: memory kept after {mem.requests} requests",
+                          "no growth (< 4 KiB)", f"{mem.growth} B (peak {mem.peak / 1024:.0f} KiB)",
+                          mem.growth < 4096))  # fmt: skip
+    out.append(Target("Preflight cache after the cache-miss runs", f"≤ {r.cache_bound} entries",
+                      f"{r.cache_len} entries", r.cache_len <= r.cache_bound))  # fmt: skip
+    for res in r.servers:
+        if res.server == "uvicorn" and res.scenario == "simple":
+            v = res.ratio("corsware", "cpu_per_request")
+            out.append(Target("uvicorn: CPU per simple request, corsware vs bare", "≤ 1.05×", f"{v:.3f}×", v <= 1.05))
+            if "static_headers" in res.runs:
+                pairs = zip(res.runs["corsware"], res.runs["static_headers"], strict=True)
+                w = statistics.median(c.cpu_per_request / s.cpu_per_request for c, s in pairs)
+                out.append(Target("(context) uvicorn: corsware vs the same headers sent with no logic", "≤ 1.05×",
+                                  f"{w:.3f}×", w <= 1.05))  # fmt: skip
+        if res.scenario == "preflight_hit":
+            v = res.ratio("corsware", "cpu_per_request")
+            out.append(Target(f"{res.server}: CPU per cached preflight, corsware vs bare", "≤ 1.00×",
+                              f"{v:.3f}×", v <= 1.0))  # fmt: skip
+    return out
+
+
+def _us(ns: float) -> str:
+    us = ns / 1000
+    if abs(us) >= 100:
+        return f"{us:+.0f}"
+    return f"{us:+.2f}" if abs(us) < 10 else f"{us:+.1f}"
+
+
+def _versions() -> str:
+    names = ["starlette", "asgi-cors", "flask", "flask-cors", "django", "django-cors-headers", "uvicorn",
+             "gunicorn", "werkzeug"]  # fmt: skip
+    found = []
+    for n in names:
+        try:
+            found.append(f"{n} {metadata.version(n)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{n} (missing)")
+    return ", ".join(found)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
+            f"CPython {platform.python_version()}; load average at the end {load}")  # fmt: skip
+
+
+def markdown(r: Results, when: str) -> str:
+    lines = [
+        f"Run: {when}, `{r.settings}`.",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        f"Versions: corsware {metadata.version('corsware')}, {_versions()}.",
+        "",
+        "### Targets",
+        "",
+        "| target | goal | measured | |",
+        "| --- | --- | --- | --- |",
+    ]
+    ts = targets(r)
+    for t in ts:
+        lines.append(f"| {t.name} | {t.goal} | {t.measured} | {'pass' if t.ok else '**FAIL**'} |")
+    passed = sum(t.ok for t in ts)
+    lines += ["", f"{passed} of {len(ts)} targets met.", ""]
+    for fam in FAMILIES:
+        rows = [s for s in SCENARIOS if (fam, s.name) in r.timings]
+        if not rows:
+            continue
+        subjects = [s for s in r.timings[(fam, rows[0].name)].per_request if s != "bare"]
+        peers = PEERS[fam]
+        lines += [
+            f"### In-process, {fam}: overhead per request above the bare app (µs, median)",
+            "",
+            "| scenario | bare app (µs) | "
+            + " | ".join(LABELS[s] for s in subjects)
+            + "".join(f" | corsware ÷ {LABELS[p]}" for p in peers)
+            + " |",
+            "| --- | ---: | " + " | ".join("---:" for _ in subjects) + "".join(" | ---:" for _ in peers) + " |",
+        ]
+        for s in rows:
+            t = r.timings[(fam, s.name)]
+            cells = [f"{t.median('bare') / 1000:.2f}"] + [
+                f"{_us(t.overhead(x))} ±{t.spread(x) / 1000:.2f}" for x in subjects
+            ]
+            cells += [f"{_ratio(t, 'corsware', p):.3f}×" for p in peers]
+            lines.append(f"| {s.title} | " + " | ".join(cells) + " |")
+        lines.append("")
+    if r.memory:
+        lines += ["### Adversarial Access-Control-Request-Headers: memory (tracemalloc)", "",
+                  "| family | scenario | subject | peak during one request | kept after all requests |",
+                  "| --- | --- | --- | ---: | ---: |"]  # fmt: skip
+        for (fam, scen, subject), mem in sorted(r.memory.items()):
+            lines.append(
+                f"| {fam} | {BY_NAME[scen].title} | {LABELS[subject]} | {mem.peak / 1024:.0f} KiB | {mem.growth} B |"
+            )
+        lines.append("")
+    if r.servers:
+        lines += ["### Real servers on loopback (wrk, 1 worker): ratios to the bare app (median of rounds)", "",
+                  "| server | scenario | subject | requests/s | ratio | CPU µs/request | ratio |",
+                  "| --- | --- | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        for res in r.servers:
+            for subject in res.runs:
+                lines.append(
+                    f"| {res.server} | {BY_NAME[res.scenario].title} | {LABELS[subject]} | "
+                    f"{res.median(subject, 'rps'):.0f} | {res.ratio(subject, 'rps'):.3f} | "
+                    f"{res.median(subject, 'cpu_per_request') * 1e6:.1f} | "
+                    f"{res.ratio(subject, 'cpu_per_request'):.3f} |"
+                )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_markdown(path: Path, body: str) -> None:
+    """Replace the generated block of ``path`` (created with a heading if missing)."""
+    text = path.read_text() if path.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{head}{BEGIN}\n{body}\n{END}{tail}")
+
+
+def chart(r: Results, path: Path) -> None:
+    """Overhead per scenario and subject, one panel per family (symmetric log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    families = [f for f in FAMILIES if any(k[0] == f for k in r.timings)]
+    fig, axes = plt.subplots(len(families), 1, figsize=(13, 3.4 * len(families) + 0.6), squeeze=False)
+    for ax, fam in zip(axes[:, 0], families, strict=True):
+        rows = [s for s in SCENARIOS if (fam, s.name) in r.timings]
+        subjects = [s for s in r.timings[(fam, rows[0].name)].per_request if s != "bare"]
+        height = 0.8 / len(subjects)
+        for i, subject in enumerate(subjects):
+            values = [r.timings[(fam, s.name)].overhead(subject) / 1000 for s in rows]
+            ys = [j + i * height for j in range(len(rows))]
+            ax.barh(ys, values, height=height, label=LABELS[subject])
+        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(rows))])
+        ax.set_yticklabels([s.title for s in rows], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xscale("symlog", linthresh=1)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_title(f"{fam}: overhead per request above the bare app (µs, symlog)", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def print_targets(ts: Sequence[Target]) -> None:
+    for t in ts:
+        print(f"  [{'PASS' if t.ok else 'FAIL'}] {t.name}: {t.measured} (goal {t.goal})")
+    print(f"  {sum(t.ok for t in ts)} of {len(ts)} targets met")
