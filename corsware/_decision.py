@@ -384,8 +384,8 @@ class Plan:
         if private_network and not self.settings.private_network:
             return None
         if request_headers:
-            if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
-                return None
+            if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH or not request_headers.isascii():
+                return None  # the reference refuses it (non-ASCII could lower-case into a name)
             # Every item, stripped of blanks, is an allowed name or empty (C-level loops;
             # browsers send no blanks, so the stripping pass rarely runs).
             items = request_headers.lower().split(",")
