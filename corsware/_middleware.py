@@ -53,6 +53,9 @@ class MiddlewareBase:
             raise TypeError(f"debug must be True or False, not {debug!r}")
         self.debug = debug
 
+    #: True for adapters that cannot await an async origin callback (WSGI).
+    _sync_only = False
+
     @property
     def policy(self) -> CORSPolicy:
         """The policy in force. Assigning a new one is atomic: each request reads it once,
@@ -63,4 +66,10 @@ class MiddlewareBase:
     def policy(self, policy: CORSPolicy) -> None:
         if not isinstance(policy, CORSPolicy):
             raise TypeError(f"policy must be a corsware.CORSPolicy, not {type(policy).__name__}")
+        if self._sync_only and policy.has_async_callback:
+            # Refused here rather than failing every request later with a CORS-less 500.
+            raise TypeError(
+                "allow_origin_callback is async, which a WSGI server cannot await; "
+                "pass a plain function, or use corsware.asgi.CORSMiddleware"
+            )
         self._policy = policy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import re
 import sys
@@ -210,6 +211,13 @@ class CORSPolicy:
         return self.rule_for(path)[1]._plan
 
     @property
+    def has_async_callback(self) -> bool:
+        """Whether an ``allow_origin_callback`` (here or in a per-path rule) is async, which
+        only the ASGI middleware (or :meth:`aevaluate`) can await."""
+        policies = [self, *(policy for _, policy in self._rules)]
+        return any(_is_async_callable(p._settings.callback) for p in policies)
+
+    @property
     def varies_on_origin(self) -> bool:
         """Whether any response of this policy (or of a per-path rule) depends on Origin."""
         return self._plan.varies_on_origin or any(p._plan.varies_on_origin for _, p in self._rules)
@@ -250,7 +258,8 @@ class CORSPolicy:
             if low == "origin":
                 origins.append(value)
             elif low == "access-control-request-method":
-                acrm = value
+                # Repeated, it is joined as servers join it, which makes it invalid.
+                acrm = value if acrm is None else f"{acrm},{value}"
             elif low == "access-control-request-headers":
                 acrh.append(value)
             elif low == "access-control-request-private-network":
@@ -305,6 +314,14 @@ class CORSPolicy:
 
     def __hash__(self) -> int:
         return hash(json.dumps(self.describe(), sort_keys=True, default=str))
+
+
+def _is_async_callable(callback: object) -> bool:
+    if callback is None:
+        return False
+    return inspect.iscoroutinefunction(callback) or inspect.iscoroutinefunction(
+        getattr(callback, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
 
 
 def _compile_paths(paths: object, problems: list[Problem]) -> tuple[tuple[PathPattern, CORSPolicy], ...]:

@@ -140,7 +140,8 @@ class CORSMiddleware(MiddlewareBase):
             if name == b"origin":
                 origin = value if origin is None else origin + b", " + value
             elif name == b"access-control-request-method":
-                acrm = value
+                # Repeated, it is joined as a WSGI server joins it, which makes it invalid.
+                acrm = value if acrm is None else acrm + b"," + value
             elif name == b"access-control-request-headers":
                 acrh = value if not acrh else acrh + b"," + value
             elif name == b"access-control-request-private-network":

@@ -40,6 +40,8 @@ class CORSMiddleware(MiddlewareBase):
     merged into the app's response, error responses included.
     """
 
+    _sync_only = True
+
     def __init__(
         self,
         app: WSGIApplication,

@@ -265,3 +265,38 @@ def test_websocket_origin_check(headers: list[tuple[bytes, bytes]], check: bool,
     sent, _ = asyncio.run(_websocket(mw, headers))
     assert bool(reached) == allowed
     assert sent[0]["type"] == ("websocket.accept" if allowed else "websocket.close")
+
+
+def test_wsgi_refuses_an_async_callback_at_construction() -> None:
+    async def check(origin: str) -> bool:
+        return True
+
+    class AsyncCallable:
+        async def __call__(self, origin: str) -> bool:
+            return True
+
+    for callback in (check, AsyncCallable()):
+        with pytest.raises(TypeError, match="cannot await"):
+            WSGIMiddleware(apps.WSGIApp(), allow_origin_callback=callback)
+        with pytest.raises(TypeError, match="cannot await"):
+            WSGIMiddleware(apps.WSGIApp(), paths={"/api/*": CORSPolicy(allow_origin_callback=callback)})
+    mw = WSGIMiddleware(apps.WSGIApp(), POLICY)
+    with pytest.raises(TypeError, match="cannot await"):
+        mw.policy = CORSPolicy(allow_origin_callback=check)
+    assert mw.policy is POLICY
+    ASGIMiddleware(apps.ASGIApp(), allow_origin_callback=check)  # fine under ASGI
+
+
+@pytest.mark.parametrize("adapter", ["core", "wsgi", "asgi"])
+def test_two_request_method_headers_are_invalid_everywhere(adapter: str) -> None:
+    headers = [("Origin", APP), ("Access-Control-Request-Method", "PUT"), ("Access-Control-Request-Method", "PUT")]
+    if adapter == "core":
+        decision = POLICY.evaluate("OPTIONS", "/", headers)
+        assert (decision.status, decision.reason) == (403, "request_method_invalid")
+        return
+    req = Request("OPTIONS", "/", headers)
+    if adapter == "wsgi":
+        status = call_wsgi(WSGIMiddleware(apps.WSGIApp(), POLICY), req)[0]
+    else:
+        status = asyncio.run(call_asgi(ASGIMiddleware(apps.ASGIApp(), POLICY), req))[0]
+    assert status == 403
