@@ -34,7 +34,8 @@ unit: $(STAMP) system-deps
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
 
-test: lint typecheck unit docs bench-smoke
+# pytest runs last, so its summary is the closing line of the run.
+test: lint typecheck docs bench-smoke unit
 
 # Benchmarks (docs/performance.md): the peers and matplotlib come from the `bench` extra;
 # `wrk` (Debian) drives the real servers and is installed by .ci/system-deps.
