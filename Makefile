@@ -51,8 +51,9 @@ bench: $(BENCH_STAMP) system-deps
 bench-smoke: $(BENCH_STAMP) system-deps
 	$(PY) -m benchmarks --smoke
 
-demo: $(STAMP)
-	$(PY) -m corsware.demo
+# The demo needs nothing but the standard library: it runs from the checkout, no install.
+demo:
+	PYTHONPATH=$(CURDIR) $(PYTHON) -m corsware.demo
 
 # Security (docs/security.md). `make fuzz` runs every atheris target for FUZZ_TIME seconds
 # (corpus and crashing inputs under .fuzz/); `make soak` runs one million preflights and the

@@ -75,12 +75,19 @@ def test_nginx_case(case: Case, nginx_pool: tuple[str, dict[str, int], contextli
         assert [p.code for p in info.value.problems] == ["not_exportable"]
         assert "callback" in str(info.value)
         return
-    if case.repeated_headers and nginx_version(binary) < (1, 23, 0):
-        pytest.skip("nginx < 1.23 exposes only the first of repeated headers in $http_origin (browsers send one)")
     key = _key(policy)
     if key not in ports:
         ports[key] = stack.enter_context(nginx_with(binary, export_nginx(policy)))
     resp = send(ports[key], Request(case.method, case.path, case.headers))
+    if case.repeated_headers and nginx_version(binary) < (1, 23, 0):
+        # nginx < 1.23 exposes only the first of repeated headers in $http_origin (browsers
+        # send one): the documented limitation is that it answers exactly as for that one.
+        first = [case.headers[0], *(h for h in case.headers[1:] if h[0].lower() != "origin")]
+        single = send(ports[key], Request(case.method, case.path, first))
+        cors = [(k, v) for k, v in resp.headers if k.startswith("access-control-") or k == "vary"]
+        assert cors == [(k, v) for k, v in single.headers if k.startswith("access-control-") or k == "vary"]
+        assert (resp.status, resp.app_called) == (single.status, single.app_called)
+        return
     expected = dataclasses.replace(case, expect={**case.expect, **OVERRIDES.get(case.id, {})})
     check(expected, resp)
 
