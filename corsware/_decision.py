@@ -145,7 +145,6 @@ class Plan:
     __slots__ = (
         "_actual_tail",
         "_actual_vary",
-        "_exact",
         "_fast_answers",
         "_fast_headers",
         "_fast_methods",
@@ -198,13 +197,14 @@ class Plan:
         if self.varies_on_origin:
             self.no_origin = self.refused
         # Exact origins: the whole header set for each, pre-encoded (one dict lookup).
-        self._exact: dict[str, Addition] = {
+        self.exact_text: dict[str, Addition] = {
             origin: _addition(((ACAO, origin), *tail), self._actual_vary, True, repr(origin))
             for origin in matcher.exact
         }
-        self.exact_text = self._exact  # public name for the adapters' first lookup
         #: The same, keyed by the origin as ASGI servers give it (bytes): no decoding.
-        self.exact_raw: dict[bytes, Addition] = {origin.encode("latin-1"): add for origin, add in self._exact.items()}
+        self.exact_raw: dict[bytes, Addition] = {
+            origin.encode("latin-1"): add for origin, add in self.exact_text.items()
+        }
         #: Answers for origins matched by a pattern or regex, and for refused ones: decided
         #: once per origin, then one lookup. Bounded like the preflight cache (the Origin is
         #: chosen by the client); answers that needed the callback are never kept.
@@ -253,7 +253,7 @@ class Plan:
 
     def actual(self, origin: str, path: str = "") -> Addition:
         """Headers for an actual CORS request from ``origin``; may call a sync callback."""
-        found = self._exact.get(origin) or self._seen.lookup(origin)
+        found = self.exact_text.get(origin) or self._seen.lookup(origin)
         if found is not None:
             if not found.allowed and logger.isEnabledFor(_DEBUG):
                 _log_refused_origin(origin, path)
@@ -272,7 +272,7 @@ class Plan:
 
     async def aactual(self, origin: str, path: str = "") -> Addition:
         """Like :meth:`actual`, awaiting the origin callback if it is async."""
-        found = self._exact.get(origin) or self._seen.lookup(origin)
+        found = self.exact_text.get(origin) or self._seen.lookup(origin)
         if found is not None:
             if not found.allowed and logger.isEnabledFor(_DEBUG):
                 _log_refused_origin(origin, path)
