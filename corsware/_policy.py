@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -13,11 +14,15 @@ from typing import Any, Final
 
 from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
 from ._errors import CORSConfigError, Problem
+from ._log import escape, logger
 from ._origins import OriginMatcher
-from ._paths import PathPattern, normalise_path
+from ._paths import PathPattern, route_path_candidates
 from ._validate import Settings, validate
 
-__all__ = ["OPTION_NAMES", "CORSPolicy"]
+__all__ = ["AMBIGUOUS_PATH_RULE", "OPTION_NAMES", "CORSPolicy"]
+
+#: The start of ``CORSDecision.path_rule`` for a path whose readings select different rules.
+AMBIGUOUS_PATH_RULE: Final = "(ambiguous path)"
 
 _SAFELISTED_DEFAULT: Final = ("GET", "HEAD", "POST")
 
@@ -196,13 +201,37 @@ class CORSPolicy:
     # -- request time ------------------------------------------------------------------
 
     def rule_for(self, path: str) -> tuple[str | None, CORSPolicy]:
-        """The per-path rule (its pattern text, or None) and the policy that applies to ``path``."""
-        if self._rules:
-            path = normalise_path(path)
-            for pattern, policy in self._rules:
-                if pattern.matches(path):
-                    return pattern.text, policy
+        """The per-path rule (its pattern text, or None) and the policy that applies to ``path``.
+
+        ``path`` is the route path (see ``corsware._paths``). When its plausible readings
+        (as given, dot segments removed, repeated slashes merged) select different rules,
+        the router's choice cannot be known: the request gets a policy that allows no
+        origin, the strictest answer, and the rule text says which rules were in play.
+        """
+        if not self._rules:
+            return None, self
+        candidates = route_path_candidates(path)
+        found = self._first_rule(candidates[0])
+        for reading in candidates[1:]:
+            other = self._first_rule(reading)
+            if other[1] is not found[1]:
+                return self._ambiguous(path, found[0], other[0], reading)
+        return found
+
+    def _first_rule(self, path: str) -> tuple[str | None, CORSPolicy]:
+        for pattern, policy in self._rules:
+            if pattern.matches(path):
+                return pattern.text, policy
         return None, self
+
+    def _ambiguous(self, path: str, first: str | None, second: str | None, reading: str) -> tuple[str, CORSPolicy]:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "path %s is ambiguous: as sent it selects %s, read as %s it selects %s; "
+                "refusing CORS for it (the router's choice cannot be known)",
+                escape(path), first or "the top-level policy", escape(reading), second or "the top-level policy",
+            )  # fmt: skip
+        return f"{AMBIGUOUS_PATH_RULE} ({first or '(top level)'} | {second or '(top level)'})", _refuse_all()
 
     def plan_for(self, path: str) -> Plan:
         """The compiled plan for ``path`` (low-level API used by the adapters)."""
@@ -231,19 +260,23 @@ class CORSPolicy:
         """
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
-            return _preflight_decision(plan.preflight(origin, acrm, acrh, pna, path=path), path_rule)
-        if kind is RequestKind.ACTUAL:
-            return _actual_decision(plan.actual(origin, path), path_rule)
-        return _not_cors_decision(plan, path_rule)
+            decision = _preflight_decision(plan.preflight(origin, acrm, acrh, pna, path=path), path_rule)
+        elif kind is RequestKind.ACTUAL:
+            decision = _actual_decision(plan.actual(origin, path), path_rule)
+        else:
+            decision = _not_cors_decision(plan, path_rule)
+        return _explain_ambiguity(decision)
 
     async def aevaluate(self, method: str, path: str = "/", headers: HeaderInput = ()) -> CORSDecision:
         """Like ``evaluate()``, awaiting an async ``allow_origin_callback``."""
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
-            return _preflight_decision(await plan.apreflight(origin, acrm, acrh, pna, path=path), path_rule)
-        if kind is RequestKind.ACTUAL:
-            return _actual_decision(await plan.aactual(origin, path), path_rule)
-        return _not_cors_decision(plan, path_rule)
+            decision = _preflight_decision(await plan.apreflight(origin, acrm, acrh, pna, path=path), path_rule)
+        elif kind is RequestKind.ACTUAL:
+            decision = _actual_decision(await plan.aactual(origin, path), path_rule)
+        else:
+            decision = _not_cors_decision(plan, path_rule)
+        return _explain_ambiguity(decision)
 
     def _classify(
         self, method: str, path: str, headers: HeaderInput
@@ -314,6 +347,26 @@ class CORSPolicy:
 
     def __hash__(self) -> int:
         return hash(json.dumps(self.describe(), sort_keys=True, default=str))
+
+
+_REFUSE_ALL: list[CORSPolicy] = []
+
+
+def _refuses(origin: str) -> bool:
+    """The origin rule of an ambiguous path: no origin."""
+    return False
+
+
+def _refuse_all() -> CORSPolicy:
+    """The policy of an ambiguous path: no origin is allowed, nothing is cached.
+
+    Its rule is a callback that refuses, so that its responses still say ``Vary: Origin``
+    like those of the rules it stands for: a cache that normalises the URL (``/a/../b`` as
+    ``/b``) must not serve this refusal to an allowed origin of the other reading.
+    """
+    if not _REFUSE_ALL:
+        _REFUSE_ALL.append(CORSPolicy(allow_origin_callback=_refuses, preflight_cache_size=0))
+    return _REFUSE_ALL[0]
 
 
 def _is_async_callable(callback: object) -> bool:
@@ -439,4 +492,20 @@ def _not_cors_decision(plan: Plan, path_rule: str | None) -> CORSDecision:
     return CORSDecision(
         RequestKind.NOT_CORS, False, True, None, headers, "no_origin",
         "no Origin header: not a CORS request", None, path_rule,
+    )  # fmt: skip
+
+
+def _explain_ambiguity(decision: CORSDecision) -> CORSDecision:
+    """Name the real reason of a refusal caused by an ambiguous path (``path_ambiguous``)."""
+    rule = decision.path_rule
+    if rule is None or not rule.startswith(AMBIGUOUS_PATH_RULE) or decision.kind is RequestKind.NOT_CORS:
+        return decision
+    detail = (
+        "the path reads differently to different routers (dot segments or repeated slashes) and "
+        f"the readings select different per-path rules {rule[len(AMBIGUOUS_PATH_RULE) + 1 :]}; "
+        "CORS is refused for it (the strictest answer)"
+    )
+    return CORSDecision(
+        decision.kind, False, decision.reaches_app, decision.status, decision.headers,
+        "path_ambiguous", detail, None, rule,
     )  # fmt: skip

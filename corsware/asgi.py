@@ -14,6 +14,7 @@ from ._decision import Addition
 from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
 from ._log import escape, logger
 from ._middleware import MiddlewareBase, PolicyOptions
+from ._paths import asgi_route_path
 from ._policy import CORSPolicy
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ class CORSMiddleware(MiddlewareBase):
                 await self.app(scope, receive, send)
             return
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all
-        plan = policy.plan_for(scope["path"]) if policy._rules else policy._plan
+        # Per-path rules match the route path: scope["path"] less root_path, as Starlette routes.
+        plan = policy.plan_for(asgi_route_path(scope)) if policy._rules else policy._plan
         origin: bytes | None = None
         if scope["method"] != "OPTIONS":
             # The common case first: only Origin matters, no decoding unless needed.
@@ -195,7 +197,7 @@ class CORSMiddleware(MiddlewareBase):
             raise
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        plan = self._policy.plan_for(scope["path"])
+        plan = self._policy.plan_for(asgi_route_path(scope))
         origin: str | None = None
         host: str | None = None
         for name, value in scope["headers"]:

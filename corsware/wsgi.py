@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ._decision import Addition
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
 from ._middleware import MiddlewareBase, PolicyOptions
+from ._paths import wsgi_route_path
 from ._policy import CORSPolicy
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ class CORSMiddleware(MiddlewareBase):
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all
-        plan = policy.plan_for(environ.get("PATH_INFO", "")) if policy._rules else policy._plan
+        # Per-path rules match the route path: PATH_INFO decoded as the router decodes it.
+        plan = policy.plan_for(wsgi_route_path(environ.get("PATH_INFO", ""))) if policy._rules else policy._plan
         origin = environ.get("HTTP_ORIGIN")
         if origin is None:
             # Not a CORS request (Fetch §"CORS protocol"): untouched, unless the policy's

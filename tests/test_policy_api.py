@@ -87,7 +87,8 @@ def test_path_rules_follow_declaration_order_not_length() -> None:
 
 
 def test_path_rules_see_dot_segments_resolved() -> None:
-    """CVE-2020-25032: '/public/../private' is matched as '/private'."""
+    """CVE-2020-25032: '/public/../private' never gets the '/public/*' rule: its two readings
+    select different rules, so CORS is refused (tests/security/test_path_rules.py)."""
     policy = CORSPolicy(paths={"/public/*": {"allow_origins": ["*"]}})
     for path in ("/public/../private/data", "/public/./../private", "/public/%2e%2e/x/../../private"):
         d = policy.evaluate("GET", path, {"Origin": "https://evil.example"})
