@@ -145,6 +145,7 @@ class CORSPolicy:
             any_origin=settings.any_origin,
             allow_null=settings.allow_null,
             callback=settings.callback,
+            callback_null=settings.null_opt_in,
         )
         self._plan = Plan(settings, matcher, preflight_cache_size)
         self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
