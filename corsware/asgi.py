@@ -53,7 +53,9 @@ class CORSMiddleware(MiddlewareBase):
     a ``*.`` pattern, a regex or the callback; never ``'*'``), so a policy without
     credentials refuses every cross-origin handshake. Origin-less handshakes (non-browser
     clients) and same-origin ones (``https://<Host>``, or ``http://<Host>`` for a loopback
-    host) pass. See :meth:`corsware._decision.Plan.websocket_allows`.
+    host) pass; the scheme the server sees is not trusted, since behind a TLS-terminating
+    proxy it says ``ws`` for ``https`` pages. There is no separate list of WebSocket origins:
+    give the socket's path its own credentialed policy (``paths={"/ws": {...}}``).
 
     When the app raises before starting its response, the client gets a 500 carrying the
     CORS headers and the exception is re-raised for the server (or Starlette's

@@ -305,6 +305,8 @@ LISTED = {"allow_origins": [APP]}
 CREDENTIALED = {"allow_origins": [APP, "https://*.tenant.example"], "allow_credentials": True}
 CALLBACK = {"allow_origin_callback": lambda o: o == "https://partner.example", "allow_credentials": True}
 ASYNC_CALLBACK = {"allow_origin_callback": async_deny_list, "allow_credentials": True}
+# The documented way to keep a public API and a credentialed socket: a per-path policy.
+PUBLIC_API_PRIVATE_SOCKET = {"allow_origins": ["*"], "paths": {"/ws": CREDENTIALED}}
 # Behind a TLS-terminating proxy the server sees ws:// (scope["scheme"] == "ws").
 BEHIND_PROXY = f"ws://{API_HOST}/ws"
 DIRECT_TLS = f"wss://{API_HOST}/ws"
@@ -328,6 +330,8 @@ WEBSOCKET_CASES = [
     pytest.param(CREDENTIALED, BEHIND_PROXY, "https://a.tenant.example", True, id="'*.' pattern, credentialed"),
     pytest.param(CALLBACK, BEHIND_PROXY, "https://partner.example", True, id="callback, credentialed"),
     pytest.param(ASYNC_CALLBACK, BEHIND_PROXY, "https://partner.example", True, id="async callback, credentialed"),
+    pytest.param(PUBLIC_API_PRIVATE_SOCKET, BEHIND_PROXY, APP, True, id="per-path credentialed policy for /ws"),
+    pytest.param(PUBLIC_API_PRIVATE_SOCKET, BEHIND_PROXY, EVIL, False, id="per-path policy: '*' elsewhere is moot"),
     pytest.param(STAR, BEHIND_PROXY, None, True, id="no Origin (not a browser)"),
     pytest.param(LISTED, BEHIND_PROXY, f"https://{API_HOST}", True, id="https://<host> behind a TLS proxy"),
     pytest.param(LISTED, DIRECT_TLS, f"https://{API_HOST}", True, id="https://<host> over wss"),
