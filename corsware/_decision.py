@@ -27,7 +27,7 @@ from ._headers import (
     parse_request_headers,
 )
 from ._log import escape, logger
-from ._origins import MAX_ORIGIN_LENGTH, OriginMatcher
+from ._origins import MAX_ORIGIN_LENGTH, OriginMatcher, is_own_origin
 from ._validate import Settings
 
 __all__ = ["Addition", "CORSDecision", "Plan", "PreflightAnswer", "RequestKind"]
@@ -522,22 +522,69 @@ class Plan:
 
     # -- websockets ----------------------------------------------------------------------
 
-    def websocket_allows(self, origin: str | None, own_origin: str | None) -> bool:
-        """Whether a WebSocket handshake from ``origin`` may proceed (sync callback only).
+    def websocket_allows(self, origin: str | None, host: str | None, path: str = "") -> bool:
+        """Whether a WebSocket handshake from ``origin`` to ``host`` may proceed (sync callback only).
 
-        CORS does not cover WebSockets (RFC 6455 §10.2 leaves Origin checks to servers):
-        no Origin (non-browser client) and same-origin handshakes pass; cross-origin ones
-        must be allowed by the policy, which prevents Cross-Site WebSocket Hijacking.
+        CORS does not cover WebSockets (RFC 6455 §10.2 leaves Origin checks to servers,
+        https://www.rfc-editor.org/rfc/rfc6455#section-10.2), and browsers send the user's
+        cookies with every handshake whatever the policy says about credentials. So a
+        cross-origin handshake passes only for an origin this policy allows *with
+        credentials*: listed, or matched by a ``*.`` pattern, a regex or the callback, in a
+        policy with ``allow_credentials=True``. ``'*'`` never suffices, and a policy without
+        credentials refuses every cross-origin handshake: "readable without credentials" is
+        not "may act as the user" (Cross-Site WebSocket Hijacking).
+
+        No ``websocket_origins`` option: the origins trusted with the user's cookies are
+        exactly the credentialed policy's, and a per-path policy (``paths={"/ws": {...}}``)
+        gives the socket's path its own list when the rest of the API is public.
+
+        Handshakes without Origin (non-browser clients, which carry no ambient cookies of a
+        victim) pass, and so do same-origin ones (:func:`~corsware._origins.is_own_origin`:
+        ``https://<host>``, or ``http://<host>`` for a loopback host only).
         """
-        if origin is None or origin == own_origin:
-            return True
-        return self.actual(origin).allowed
+        early = self._websocket_precheck(origin, host, path)
+        if early is not None:
+            return early
+        assert origin is not None  # noqa: S101 - the precheck passes Origin-less handshakes
+        return self._websocket_verdict(self.actual(origin, path).allowed, origin, path)
 
-    async def awebsocket_allows(self, origin: str | None, own_origin: str | None) -> bool:
+    async def awebsocket_allows(self, origin: str | None, host: str | None, path: str = "") -> bool:
         """Like :meth:`websocket_allows`, awaiting an async origin callback."""
-        if origin is None or origin == own_origin:
+        early = self._websocket_precheck(origin, host, path)
+        if early is not None:
+            return early
+        assert origin is not None  # noqa: S101 - the precheck passes Origin-less handshakes
+        return self._websocket_verdict((await self.aactual(origin, path)).allowed, origin, path)
+
+    def _websocket_precheck(self, origin: str | None, host: str | None, path: str) -> bool | None:
+        """The verdict that needs no origin rule (True/False), or None: ask the rules."""
+        if origin is None or is_own_origin(origin, host):
             return True
-        return (await self.aactual(origin)).allowed
+        # '*' never reaches the rules: with credentials it is refused at construction.
+        if not self.settings.credentials:
+            if logger.isEnabledFor(_DEBUG):
+                logger.debug(
+                    "refused websocket handshake for %s from origin %s: the policy has "
+                    "allow_credentials=False, and a handshake carries the user's cookies whatever "
+                    "CORS allows, so no cross-origin handshake passes; list the origins that may "
+                    "open sockets as the user and set allow_credentials=True (a per-path policy "
+                    "for the socket's path keeps the rest of the API as it is)",
+                    escape(path),
+                    escape(origin),
+                )
+            return False
+        return None
+
+    @staticmethod
+    def _websocket_verdict(allowed: bool, origin: str, path: str) -> bool:
+        if not allowed and logger.isEnabledFor(_DEBUG):
+            logger.debug(
+                "refused websocket handshake for %s from origin %s: no rule of the credentialed "
+                "policy allows it; add it to allow_origins",
+                escape(path),
+                escape(origin),
+            )
+        return allowed
 
 
 def _cacheable(key: tuple[str, str, str, bool, bool]) -> bool:
@@ -564,6 +611,7 @@ def _log_refused(answer: PreflightAnswer, origin: str, method: str, request_head
 
 
 async def _resolve(result: object) -> bool:
+    # callback_allows has already judged the callback's answer (only True allows): a bool.
     if inspect.isawaitable(result):
         result = await result
     return bool(result)

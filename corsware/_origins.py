@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from ._callback import call_origin_callback
 from ._errors import Problem
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "OriginMatcher",
     "OriginPattern",
     "is_loopback_host",
+    "is_own_origin",
     "parse_origin_pattern",
     "parse_request_origin",
     "regex_problems",
@@ -203,6 +205,38 @@ def parse_request_origin(origin: str) -> tuple[str, str, str | None] | None:
     return m.group(1), m.group(2), m.group(3)
 
 
+def is_own_origin(origin: str, host: str | None) -> bool:
+    """Whether ``origin`` is the site's own origin, the site being reached as ``host``.
+
+    ``host`` is the request's ``Host`` header (``api.example.com``, ``localhost:8000``,
+    ``[::1]:8000``). The scheme the server saw is deliberately not used: behind a
+    TLS-terminating proxy it is ``ws``/``http`` while the site's pages are ``https``, and
+    trusting it would make ``http://<host>``, a page any network attacker can serve, count
+    as the site itself. So only ``https://<host>`` is the own origin, and ``http://<host>``
+    only when the host is loopback (local development; DNS rebinding cannot produce a
+    loopback ``Host``). A plain-http site lists its own origin instead.
+    """
+    if host is None:
+        return False
+    parts = parse_request_origin(origin)
+    if parts is None:
+        return False
+    scheme, origin_host, origin_port = parts
+    if not (scheme == "https" or (scheme == "http" and is_loopback_host(origin_host))):
+        return False
+    host = host.lower()
+    host_port: str | None = None
+    if host.startswith("["):
+        end = host.find("]")
+        if end != -1 and host[end + 1 :].startswith(":"):
+            host, host_port = host[: end + 1], host[end + 2 :]
+    elif ":" in host:
+        host, host_port = host.rsplit(":", 1)
+    default = _DEFAULT_PORTS[scheme]
+    # Browsers omit the default port in Origin and in Host; either may still name it.
+    return origin_host == host and (origin_port or default) == (host_port or default)
+
+
 def is_public_suffix(domain: str) -> bool:
     """Whether ``domain`` is (approximately) a public suffix: a TLD or a known shared suffix."""
     return "." not in domain or domain in _PUBLIC_SUFFIXES
@@ -217,7 +251,9 @@ class OriginMatcher:
     only on values that are syntactically origins.
     """
 
-    __slots__ = ("_any_port", "_callback", "_null", "_regexes", "_subdomains", "any_origin", "exact")
+    __slots__ = (
+        "_any_port", "_callback", "_callback_null", "_null", "_regexes", "_subdomains", "any_origin", "exact",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -227,6 +263,7 @@ class OriginMatcher:
         any_origin: bool = False,
         allow_null: bool = False,
         callback: Callable[[str], object] | None = None,
+        callback_null: bool = False,
     ) -> None:
         self.any_origin = any_origin
         exact = {p.text for p in patterns if p.kind == "exact"}
@@ -238,6 +275,8 @@ class OriginMatcher:
         self._subdomains = {(p.scheme, p.host, p.port): p.text for p in patterns if p.kind == "subdomains"}
         self._regexes = tuple(regexes)
         self._callback = callback
+        #: Whether the callback may be asked about ``null`` (dangerously_allow_null_origin).
+        self._callback_null = callback_null
 
     @property
     def has_callback(self) -> bool:
@@ -296,12 +335,22 @@ class OriginMatcher:
             index = host.find(".", index + 1)
         return None
 
-    def callback_allows(self, origin: str) -> object:
-        """Call the origin callback (sync result, or an awaitable under ASGI)."""
+    def callback_allows(self, origin: str) -> bool | Awaitable[bool]:
+        """Ask the origin callback (a bool, or an awaitable of one under ASGI).
+
+        Only ``True`` from the callback allows (see :mod:`corsware._callback`). The
+        callback is asked about syntactic origins only, and about ``null`` only with
+        ``dangerously_allow_null_origin=True``: ``null`` is the origin of every sandboxed
+        iframe, so a deny-list callback (``origin not in BLOCKED``) must not grant it
+        unless the user opted in to ``null`` at all.
+        """
         assert self._callback is not None  # noqa: S101 - guarded by has_callback
-        if len(origin) > MAX_ORIGIN_LENGTH or (origin != "null" and parse_request_origin(origin) is None):
+        if origin == "null":
+            if not self._callback_null:
+                return False
+        elif len(origin) > MAX_ORIGIN_LENGTH or parse_request_origin(origin) is None:
             return False
-        return self._callback(origin)
+        return call_origin_callback(self._callback, origin)
 
 
 _LOOKALIKE_SUFFIX = "corsware-lookalike.invalid"

@@ -91,7 +91,10 @@ class CORSPolicy:
 
     ``allow_origin_callback`` (callable, default None)
     :   ``callback(origin) -> bool`` consulted for origins no static rule allows; under
-        ASGI it may be ``async``. Its answers are never cached.
+        ASGI it may be ``async``. Its answers are never cached. Only ``True`` allows: any
+        other result refuses (``"false"`` and ``{"enabled": False}`` are truthy, not
+        true), and a non-bool one is logged once per callback at WARNING. It is asked about
+        ``null`` only with ``dangerously_allow_null_origin=True``.
 
     ``paths`` (mapping of path pattern to ``CORSPolicy`` or mapping of options)
     :   Per-path policies, first match in declaration order wins; unmatched paths use this
@@ -150,6 +153,7 @@ class CORSPolicy:
             any_origin=settings.any_origin,
             allow_null=settings.allow_null,
             callback=settings.callback,
+            callback_null=settings.null_opt_in,
         )
         self._plan = Plan(settings, matcher, preflight_cache_size)
         self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules

@@ -33,7 +33,8 @@ class Settings:
 
     origins: list[OriginPattern] = field(default_factory=list)
     any_origin: bool = False
-    allow_null: bool = False
+    allow_null: bool = False  # "null" listed (with the opt-in): allowed statically
+    null_opt_in: bool = False  # dangerously_allow_null_origin: the callback may be asked about "null"
     regexes: list[re.Pattern[str]] = field(default_factory=list)
     methods: tuple[str, ...] = ()
     any_method: bool = False
@@ -102,7 +103,7 @@ def validate(
     s = Settings()
     s.credentials = _flag("allow_credentials", allow_credentials, problems)
     s.private_network = _flag("allow_private_network", allow_private_network, problems)
-    allow_null = _flag("dangerously_allow_null_origin", dangerously_allow_null_origin, problems)
+    allow_null = s.null_opt_in = _flag("dangerously_allow_null_origin", dangerously_allow_null_origin, problems)
     allow_insecure = _flag("dangerously_allow_insecure_origins", dangerously_allow_insecure_origins, problems)
     allow_psl = _flag("dangerously_allow_public_suffix_patterns", dangerously_allow_public_suffix_patterns, problems)
 

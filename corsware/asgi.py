@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
 from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
-from ._log import escape, logger
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._paths import asgi_route_path
 from ._policy import CORSPolicy
@@ -49,8 +48,15 @@ class CORSMiddleware(MiddlewareBase):
 
     Accepts ``policy=`` or the policy's keywords (Starlette's names, so
     ``app.add_middleware(corsware.asgi.CORSMiddleware, allow_origins=[...])`` is a drop-in).
-    ``check_websocket_origin=True`` also refuses WebSocket handshakes from origins the
-    policy does not allow (same-origin and Origin-less handshakes pass).
+    ``check_websocket_origin=True`` also checks WebSocket handshakes, which carry the
+    user's cookies whatever the policy says about credentials: a cross-origin handshake
+    passes only for an origin allowed by a policy with ``allow_credentials=True`` (listed,
+    a ``*.`` pattern, a regex or the callback; never ``'*'``), so a policy without
+    credentials refuses every cross-origin handshake. Origin-less handshakes (non-browser
+    clients) and same-origin ones (``https://<Host>``, or ``http://<Host>`` for a loopback
+    host) pass; the scheme the server sees is not trusted, since behind a TLS-terminating
+    proxy it says ``ws`` for ``https`` pages. There is no separate list of WebSocket origins:
+    give the socket's path its own credentialed policy (``paths={"/ws": {...}}``).
 
     When the app raises before starting its response, the client gets a 500 carrying the
     CORS headers and the exception is re-raised for the server (or Starlette's
@@ -197,7 +203,8 @@ class CORSMiddleware(MiddlewareBase):
             raise
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        plan = self._policy.plan_for(asgi_route_path(scope))
+        path = asgi_route_path(scope)
+        plan = self._policy.plan_for(path)
         origin: str | None = None
         host: str | None = None
         for name, value in scope["headers"]:
@@ -205,16 +212,15 @@ class CORSMiddleware(MiddlewareBase):
                 origin = value.decode("latin-1") if origin is None else f"{origin}, {value.decode('latin-1')}"
             elif name == b"host":
                 host = value.decode("latin-1")
-        secure = scope.get("scheme") in ("wss", "https")
-        own_origin = None if host is None else f"{'https' if secure else 'http'}://{host}"
+        # scope["scheme"] is not used: behind a TLS-terminating proxy it says ws for https
+        # pages (see corsware._origins.is_own_origin). The plan logs why it refuses.
         if plan.matcher.has_callback:
-            allowed = await plan.awebsocket_allows(origin, own_origin)
+            allowed = await plan.awebsocket_allows(origin, host, path)
         else:
-            allowed = plan.websocket_allows(origin, own_origin)
+            allowed = plan.websocket_allows(origin, host, path)
         if allowed:
             await self.app(scope, receive, send)
             return
-        logger.debug("refused websocket for %s from origin %s", escape(scope["path"]), escape(origin))
         # ASGI: closing before accepting makes the server answer the handshake with 403.
         message = await receive()
         if message["type"] == "websocket.connect":

@@ -242,26 +242,34 @@ async def _websocket(mw: Any, headers: list[tuple[bytes, bytes]]) -> tuple[list[
     return sent, inner_calls
 
 
+CREDENTIALED = POLICY.replace(allow_credentials=True)
+
+
 @pytest.mark.parametrize(
-    ("headers", "check", "allowed"),
+    ("headers", "policy", "check", "allowed"),
     [
-        pytest.param([(b"origin", b"https://evil.example"), (b"host", b"api.example.com")], True, False,
+        pytest.param([(b"origin", b"https://evil.example"), (b"host", b"api.example.com")], CREDENTIALED, True, False,
                      id="cross-site websocket hijacking refused"),
-        pytest.param([(b"origin", APP.encode()), (b"host", b"api.example.com")], True, True, id="allowed origin"),
-        pytest.param([(b"origin", b"https://api.example.com"), (b"host", b"api.example.com")], True, True,
+        pytest.param([(b"origin", APP.encode()), (b"host", b"api.example.com")], CREDENTIALED, True, True,
+                     id="allowed origin of a credentialed policy"),
+        pytest.param([(b"origin", APP.encode()), (b"host", b"api.example.com")], POLICY, True, False,
+                     id="allowed origin of a policy without credentials: refused"),
+        pytest.param([(b"origin", b"https://api.example.com"), (b"host", b"api.example.com")], POLICY, True, True,
                      id="same origin"),
-        pytest.param([(b"host", b"api.example.com")], True, True, id="no origin (not a browser)"),
-        pytest.param([(b"origin", b"https://evil.example")], False, True, id="checking off: untouched"),
+        pytest.param([(b"host", b"api.example.com")], POLICY, True, True, id="no origin (not a browser)"),
+        pytest.param([(b"origin", b"https://evil.example")], POLICY, False, True, id="checking off: untouched"),
     ],
 )  # fmt: skip
-def test_websocket_origin_check(headers: list[tuple[bytes, bytes]], check: bool, allowed: bool) -> None:
+def test_websocket_origin_check(
+    headers: list[tuple[bytes, bytes]], policy: CORSPolicy, check: bool, allowed: bool
+) -> None:
     reached: list[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         reached.append(scope["type"])
         await send({"type": "websocket.accept"})
 
-    mw = ASGIMiddleware(app, POLICY, check_websocket_origin=check)
+    mw = ASGIMiddleware(app, policy, check_websocket_origin=check)
     sent, _ = asyncio.run(_websocket(mw, headers))
     assert bool(reached) == allowed
     assert sent[0]["type"] == ("websocket.accept" if allowed else "websocket.close")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,6 +27,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from .._callback import call_origin_callback, judge
 from .._errors import CORSConfigError, Problem
 from .._policy import OPTION_NAMES, CORSPolicy
 from .signals import check_request_enabled
@@ -271,14 +272,28 @@ def _issue(problem: Problem, origin_setting: str, names: Mapping[str, str]) -> I
 current_request: ContextVar[Any] = ContextVar("corsware_django_request", default=None)
 
 
-def _combine(user: Callable[[str], Any] | None) -> Callable[[str], Any]:
-    """An origin callback that asks ``check_request_enabled``, then the user's callback."""
+#: How the warning about a receiver's non-bool result names it.
+_RECEIVER: Final = "check_request_enabled receiver"
 
-    def allow(origin: str) -> Any:
+
+def _combine(user: Callable[[str], Any] | None) -> Callable[[str], bool | Awaitable[bool]]:
+    """An origin callback that asks ``check_request_enabled``, then the user's callback.
+
+    Receivers are judged by the same rule as origin callbacks (:func:`corsware._callback.judge`):
+    only ``True`` enables CORS, where django-cors-headers took any truthy value; so
+    ``"false"`` or ``0`` from a receiver refuses, with a warning naming the receiver.
+    """
+
+    def allow(origin: str) -> bool | Awaitable[bool]:
         request = current_request.get()
-        if request is not None and any(r for _, r in check_request_enabled.send(sender=None, request=request)):
-            return True
-        return user(origin) if user is not None else False
+        if request is not None:
+            # Every receiver's result is judged (not any(), which stops at the first True),
+            # so each one returning a non-bool is warned about.
+            verdicts = [judge(r, receiver, _RECEIVER) for receiver, r in
+                        check_request_enabled.send(sender=None, request=request)]  # fmt: skip
+            if any(verdicts):
+                return True
+        return call_origin_callback(user, origin) if user is not None else False
 
     allow.__qualname__ = "check_request_enabled"
     return allow

@@ -1,9 +1,12 @@
 """The dynamic per-request hook, as in django-cors-headers.
 
 ``check_request_enabled`` is sent with ``sender=None, request=request`` for a CORS request
-whose origin the policy does not allow by itself. If any receiver returns a truthy value,
-the origin is allowed for that request; methods, headers, credentials and max-age still
-come from the policy. Receivers run synchronously (under ASGI, in the event loop thread):
+whose origin the policy does not allow by itself. If any receiver returns ``True`` (the
+bool), the origin is allowed for that request; methods, headers, credentials and max-age
+still come from the policy. Any other result refuses: django-cors-headers took any truthy
+value, so ``"false"`` or ``{"enabled": False}`` enabled CORS there; here a non-bool result
+is logged once per receiver at WARNING. ``Origin: null`` is never enabled by a receiver
+(only ``dangerously_allow_null_origin`` allows it). Receivers run synchronously (under ASGI, in the event loop thread):
 keep them quick and non-blocking.
 
 .. code-block:: python
