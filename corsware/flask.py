@@ -27,13 +27,19 @@ another. So the wrapper works in one of two modes:
   one (404, 405, redirects, or Flask failing before the hook). It answers every preflight
   with the core's answer for that policy and replaces whatever Flask produced for it.
 
-The record is the innermost routing decision: a ``@cross_origin`` view of an app mounted
-inside another (``DispatcherMiddleware``, or a view calling ``inner.wsgi_app``) records its
-policy too, with or without its own extension, and every corsware wrapper around it applies
-that policy instead of its app-wide one, as flask-cors does. The environ also lists the
-``_State`` of every wrapper the request passed through, so a view knows whether *its own*
-app's extension handles the request or whether it must answer by itself (standalone mode);
-an outer app's extension no longer counts.
+The record (``environ["corsware.flask"]``, one ``_Routing`` object per request, shared by
+any copy of the environ) is the innermost routing decision: a ``@cross_origin`` view of an
+app mounted inside another (``DispatcherMiddleware``, or a view calling ``inner.wsgi_app``)
+records its policy too, with or without its own extension, and every corsware wrapper
+around it applies that policy instead of its app-wide one, as flask-cors does. The record
+also lists the ``_State`` of every wrapper the request passed through, so a view knows
+whether *its own* app's extension handles the request or whether it must answer by itself
+(standalone mode); an outer app's extension does not count. (A boolean flag, as once used,
+said neither which app set it nor which view was chosen.)
+
+The preflight of a request that an *outer view* would pass to an inner app is answered by
+the outer app (that view never runs for a preflight): mount inner apps with
+``DispatcherMiddleware`` to have their preflights answered by their own views.
 
 Options are flask-cors's (``origins``, ``supports_credentials``, ``resources``, ...; see
 ``docs/flask.md`` for the mapping), read from ``CORS_*`` config keys too, or a ready
