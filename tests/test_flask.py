@@ -375,3 +375,186 @@ def test_public_names() -> None:
     import corsware.flask
 
     assert corsware.flask.__all__ == ["CORS", "cross_origin"]
+
+
+# -- the policy follows Flask's own routing ----------------------------------------------------
+# Once any @cross_origin view exists, the wrapper lets Flask route each request and applies
+# the policy of the view Flask chose (see corsware/flask.py). The security regressions are
+# in tests/security/test_regressions.py (SERVER_NAME, nested apps, converters).
+
+OTHER = "https://other.example.com"
+
+
+@pytest.fixture(params=[False, True], ids=["plain mode", "routed mode"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    import corsware.flask
+
+    monkeypatch.setattr(corsware.flask._MODE, "routed", request.param)
+    return bool(request.param)
+
+
+def _shared_cases() -> list[Any]:
+    from .cases import PARAMS
+
+    return [p for p in PARAMS if not p.values[0].repeated_headers]
+
+
+@pytest.mark.parametrize("case", _shared_cases())
+def test_shared_table_in_both_modes(case: Any, mode: bool) -> None:
+    """The extension gives the same answers whether Flask routes first or not."""
+    from .drivers import RUNNERS
+    from .test_http_cases import check
+
+    (runner,) = [r for r in RUNNERS if r.name == "flask-extension"]
+    check(case, runner.run(case.policy, Request(case.method, case.path, case.headers)))
+
+
+def routed_app(calls: list[str]) -> flask.Flask:
+    app = decorated_app(calls)
+    bp = flask.Blueprint("bp", __name__)
+
+    @app.get("/both")
+    @cross_origin(origins=[APP], methods=["GET"])
+    def both_get() -> str:
+        return "get"
+
+    @app.put("/both")
+    def both_put() -> str:
+        return "put"
+
+    @app.route("/dir/")
+    @cross_origin(origins=[APP])
+    def directory() -> str:
+        return "dir"
+
+    @app.route("/view-boom")
+    @cross_origin(origins=[APP])
+    def view_boom() -> str:
+        raise RuntimeError("unhandled")
+
+    @bp.route("/bp/view", methods=["GET", "PUT"])
+    @cross_origin(origins=[APP])
+    def bp_view() -> str:
+        return "bp"
+
+    @bp.before_request
+    def bp_hook() -> None:
+        calls.append("bp before_request")
+
+    @app.before_request
+    def hook() -> None:
+        calls.append("before_request")
+
+    @app.after_request
+    def after(response: flask.Response) -> flask.Response:
+        response.headers["X-After"] = "1"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    app.register_blueprint(bp)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    CORS(app, origins=[OTHER])
+    return app
+
+
+def pf(origin: str, method: str) -> dict[str, str]:
+    return {"Origin": origin, "Access-Control-Request-Method": method}
+
+
+ROUTED = [
+    pytest.param("GET", "/nowhere", {"Origin": OTHER}, 404, OTHER, id="404: app-wide policy"),
+    pytest.param("POST", "/view", {"Origin": OTHER}, 405, OTHER, id="405: app-wide policy"),
+    pytest.param("GET", "/dir", {"Origin": OTHER}, 308, OTHER, id="strict-slash redirect: app-wide policy"),
+    pytest.param("GET", "/dir/", {"Origin": APP}, 200, APP, id="the view after the redirect: its policy"),
+    pytest.param("OPTIONS", "/both", pf(OTHER, "PUT"), 204, OTHER,
+                 id="preflight for PUT: the PUT view (app-wide), not the OPTIONS rule's"),
+    pytest.param("OPTIONS", "/both", pf(APP, "GET"), 204, APP, id="preflight for GET: the decorated GET view"),
+    pytest.param("OPTIONS", "/both", pf(OTHER, "GET"), 403, None, id="preflight for GET refused by the view"),
+    pytest.param("OPTIONS", "/nowhere", pf(OTHER, "PUT"), 204, OTHER, id="preflight to no route: app-wide"),
+    pytest.param("OPTIONS", "/view", pf(OTHER, "DELETE"), 204, OTHER,
+                 id="preflight for a method no view serves: app-wide"),
+    pytest.param("GET", "/view-boom", {"Origin": APP}, 500, APP, id="unhandled exception: the view's policy"),
+    pytest.param("PUT", "/bp/view", {"Origin": APP}, 200, APP, id="blueprint view: its policy"),
+    pytest.param("OPTIONS", "/bp/view", pf(APP, "PUT"), 204, APP, id="blueprint view preflight"),
+    pytest.param("GET", "/plain", {"Origin": OTHER}, 200, OTHER, id="undecorated view: app-wide"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "status", "allowed"), ROUTED)
+def test_routed_policy_choice(
+    method: str, path: str, headers: dict[str, str], status: int, allowed: str | None
+) -> None:
+    calls: list[str] = []
+    app = routed_app(calls)
+    with client(app) as c:
+        got = c.request(method, path, headers=headers)
+    assert (got.status_code, got.headers.get("access-control-allow-origin")) == (status, allowed)
+    if method == "OPTIONS":
+        # Answered by the extension's first before_request function: no other hook, no view;
+        # the core's answer replaces what after_request functions made of it.
+        assert calls == []
+        assert "x-after" not in got.headers
+    elif status == 200:
+        assert got.headers["x-after"] == "1"
+
+
+@pytest.mark.parametrize("decorated", [True, False], ids=["decorated view", "app-wide"])
+def test_routed_unhandled_exception_reraised_with_the_right_headers(decorated: bool) -> None:
+    app = routed_app([])
+    app.config["PROPAGATE_EXCEPTIONS"] = True  # Flask re-raises; the wrapper answers 500, re-raises
+    path, origin = ("/view-boom", APP) if decorated else ("/boom-plain", OTHER)
+
+    @app.route("/boom-plain")
+    def boom_plain() -> str:
+        raise RuntimeError("unhandled")
+
+    status, headers, _, error = call_wsgi(app, Request("GET", path, [("Origin", origin)]))
+    assert (status, isinstance(error, RuntimeError)) == (500, True)
+    assert ("access-control-allow-origin", origin) in headers
+
+
+def test_routed_app_that_starts_lazily() -> None:
+    """A WSGI middleware below the extension that starts the response while iterated."""
+    app = routed_app([])
+    flask_wsgi = app.wsgi_app.state.inner  # type: ignore[attr-defined]
+
+    def lazy(environ: dict[str, Any], start_response: Any) -> Any:
+        yield from flask_wsgi(environ, start_response)
+
+    app.wsgi_app.state.inner = lazy  # type: ignore[attr-defined]
+    for path, origin, status in [("/view", APP, 200), ("/plain", OTHER, 200), ("/view-boom", APP, 500)]:
+        got, headers, _, _ = call_wsgi(app, Request("GET", path, [("Origin", origin)]))
+        assert (got, ("access-control-allow-origin", origin) in headers) == (status, True), path
+    got, headers, _, _ = call_wsgi(app, Request("OPTIONS", "/view", list(pf(APP, "PUT").items())))
+    assert (got, ("access-control-allow-origin", APP) in headers) == (204, True)
+
+
+def test_routed_policy_swap() -> None:
+    app = routed_app([])
+    app.extensions["corsware"].policy = CORSPolicy(allow_origins=["https://new.example.com"])
+    with client(app) as c:
+        assert "access-control-allow-origin" not in c.get("/plain", headers={"Origin": OTHER}).headers
+        new = c.get("/plain", headers={"Origin": "https://new.example.com"})
+        assert new.headers["access-control-allow-origin"] == "https://new.example.com"
+        assert c.get("/view", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+
+
+def test_standalone_view_under_an_outer_extension_answers_itself() -> None:
+    """The inner app has no extension: its view answers by itself, and the outer wrapper
+    applies the same (view) policy instead of its app-wide one."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    calls: list[str] = []
+    inner = decorated_app(calls)
+    outer = flask.Flask("outer")
+    outer.wsgi_app = DispatcherMiddleware(outer.wsgi_app, {"/inner": inner})  # type: ignore[method-assign]
+    CORS(outer, origins=[OTHER])
+    with client(outer) as c:
+        put = c.put("/inner/view", headers={"Origin": APP})
+        assert (put.status_code, put.headers["access-control-allow-origin"]) == (200, APP)
+        assert "access-control-allow-origin" not in c.put("/inner/view", headers={"Origin": OTHER}).headers
+        pre = c.options("/inner/view", headers=pf(APP, "PUT"))
+        assert (pre.status_code, pre.headers["access-control-max-age"]) == (204, "5")
+        # The inner app's undecorated view: the outer app-wide policy, as before.
+        assert c.get("/inner/plain", headers={"Origin": OTHER}).headers["access-control-allow-origin"] == OTHER
+    assert calls == ["PUT", "PUT"]

@@ -385,3 +385,174 @@ def test_regression_cve_2024_6221_debug_mode_never_grants_pna_to_a_refused_origi
         "access-control-allow-private-network",
     }
     assert not names & granted, headers
+
+
+# -- Flask: the policy follows Flask's own routing (corsware.flask) ---------------------------
+# A @cross_origin view's options apply to the requests Flask routes to it; corsware once
+# routed each request itself first, and disagreed with Flask. Each case is a credentialed
+# read (or a crash) that this allowed. PARTNER may read the app-wide API with credentials;
+# the account view allows only APP.
+
+PARTNER = "https://partner.example.org"
+READ = [(PARTNER, None), (APP, APP)]  # (origin, Access-Control-Allow-Origin expected)
+
+
+def _flask_client(app: Any, host: str = "api.example.com") -> Any:
+    import httpx
+
+    transport = httpx.WSGITransport(app=app, raise_app_exceptions=False)
+    return httpx.Client(transport=transport, base_url=f"https://{host}")
+
+
+def _account_app(calls: list[str] | None = None) -> Any:
+    """A Flask app whose /account view allows only APP (with credentials)."""
+    import flask
+
+    from corsware.flask import cross_origin
+
+    app = flask.Flask("account")
+
+    @app.route("/account", methods=["GET", "PUT"])
+    @cross_origin(origins=[APP], supports_credentials=True)
+    def account() -> str:
+        if calls is not None:
+            calls.append(flask.request.method)
+        return "secret"
+
+    return app
+
+
+def _check_reads(client: Any, path: str, *, preflight_too: bool = True) -> None:
+    for origin, allowed in READ:
+        got = client.get(path, headers={"Origin": origin})
+        assert (got.status_code, got.headers.get("access-control-allow-origin")) == (200, allowed), origin
+        if preflight_too:
+            pre = client.options(path, headers={"Origin": origin, "Access-Control-Request-Method": "PUT"})
+            assert pre.status_code == (204 if allowed else 403), origin
+            assert pre.headers.get("access-control-allow-origin") == allowed, origin
+
+
+SERVER_NAME_HOSTS = [
+    pytest.param("www.api.example.com", id="flask SERVER_NAME: Host www. still gets the view's policy"),
+    pytest.param("127.0.0.1:8000", id="flask SERVER_NAME: Host IP:port still gets the view's policy"),
+    pytest.param("alias.example.net", id="flask SERVER_NAME: an alias Host still gets the view's policy"),
+    pytest.param("api.example.com", id="flask SERVER_NAME: control - the SERVER_NAME Host"),
+]
+
+
+@pytest.mark.parametrize("host", SERVER_NAME_HOSTS)
+def test_regression_flask_server_name(host: str) -> None:
+    """Flask 3.1 serves every Host with SERVER_NAME set; corsware's own lookup (bound to
+    SERVER_NAME) missed the view and applied the app-wide policy to the account view."""
+    from corsware.flask import CORS
+
+    app = _account_app()
+    app.config["SERVER_NAME"] = "api.example.com"
+    CORS(app, origins=[PARTNER], supports_credentials=True)
+    with _flask_client(app, host) as client:
+        _check_reads(client, "/account")
+
+
+def _mount_dispatcher(outer: Any, inner: Any) -> None:
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    outer.wsgi_app = DispatcherMiddleware(outer.wsgi_app, {"/inner": inner})
+
+
+def _mount_view(outer: Any, inner: Any) -> None:
+    import flask
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    @outer.route("/inner/<path:rest>", methods=["GET", "PUT"])
+    def to_inner(rest: str) -> Any:
+        # A copy of the environ, as proxies do: the inner decision must still reach the outer.
+        environ = {**flask.request.environ, "SCRIPT_NAME": "/inner", "PATH_INFO": "/" + rest}
+        return WerkzeugResponse.from_app(inner.wsgi_app, environ)
+
+
+NESTED = [
+    pytest.param(
+        _mount_dispatcher, False, True, id="flask nested apps: DispatcherMiddleware, standalone @cross_origin"
+    ),
+    pytest.param(_mount_dispatcher, True, True, id="flask nested apps: DispatcherMiddleware, inner CORS(inner)"),
+    # The outer view runs only for actual requests: the outer app answers the preflight.
+    pytest.param(_mount_view, False, False, id="flask nested apps: outer view calls inner.wsgi_app"),
+]
+
+
+@pytest.mark.parametrize(("mount", "inner_extension", "preflight_too"), NESTED)
+def test_regression_flask_nested_apps(mount: Any, inner_extension: bool, preflight_too: bool) -> None:
+    """An outer app's CORS(app) set environ['corsware.flask'] = True: the inner app's
+    standalone @cross_origin view took it for its own extension, and the outer app-wide
+    policy replaced the view's."""
+    import flask
+
+    from corsware.flask import CORS
+
+    inner = _account_app()
+    if inner_extension:
+        CORS(inner, resources={})
+    outer = flask.Flask("outer")
+    mount(outer, inner)
+    CORS(outer, origins=[PARTNER], supports_credentials=True)
+    with _flask_client(outer) as client:
+        _check_reads(client, "/inner/account", preflight_too=preflight_too)
+
+
+#: Converter calls, per request: Flask's own match only.
+_TENANT_CALLS: list[str] = []
+
+
+def _tenant_app() -> Any:
+    import flask
+    from werkzeug.routing import BaseConverter, ValidationError
+
+    from corsware.flask import CORS
+
+    class Tenant(BaseConverter):
+        """Needs the app context, as a converter that loads a database row does."""
+
+        def to_python(self, value: str) -> str:
+            _TENANT_CALLS.append(value)
+            if value not in flask.current_app.config["TENANTS"]:  # raises outside the app context
+                raise ValidationError()
+            return value
+
+    app = _account_app()
+    app.config["TENANTS"] = {"acme"}
+    app.url_map.converters["tenant"] = Tenant
+
+    @app.route("/t/<tenant:name>", methods=["GET", "PUT"])
+    def tenant(name: str) -> str:
+        return name
+
+    CORS(app, origins=[PARTNER], supports_credentials=True)
+    return app
+
+
+CONVERTERS = [
+    pytest.param(
+        "GET", "/t/acme", PARTNER, 200, PARTNER, id="flask converters: one needing current_app no longer 500s"
+    ),
+    pytest.param("OPTIONS", "/t/acme", PARTNER, 204, PARTNER, id="flask converters: preflight to its route answered"),
+    pytest.param("GET", "/t/other", PARTNER, 404, PARTNER, id="flask converters: its ValidationError is Flask's 404"),
+    pytest.param(
+        "GET", "/account", PARTNER, 200, None, id="flask converters: control - the view's policy still applies"
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "origin", "status", "allowed"), CONVERTERS)
+def test_regression_flask_converters(method: str, path: str, origin: str, status: int, allowed: str | None) -> None:
+    """Once a @cross_origin view existed, corsware routed every request before Flask, outside
+    the app context: a converter using current_app raised, a bare 500 without CORS headers;
+    every converter ran twice per request."""
+    app = _tenant_app()
+    headers = {"Origin": origin}
+    if method == "OPTIONS":
+        headers["Access-Control-Request-Method"] = "PUT"
+    _TENANT_CALLS.clear()
+    with _flask_client(app) as client:
+        got = client.request(method, path, headers=headers)
+    assert (got.status_code, got.headers.get("access-control-allow-origin")) == (status, allowed)
+    assert len(_TENANT_CALLS) == (1 if path.startswith("/t/") else 0)  # Flask's own match only
