@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,81 @@ def test_cli_export_then_probe_through_nginx(tmp_path: Path, nginx_pool: tuple[s
         assert refused.json["preflight"]["status"] == 403
         public = corsware("probe", f"{base}/public/feed", "--origin", EVIL, "--credentials", "--json")
         assert [f["code"] for f in public.json["failures"]] == ["wildcard_with_credentials"]
+
+
+#: Origin regexes whose groups matter, and origins corsware admits and refuses with them.
+#: The exporter used to put the origin shape's three groups in front of the user's, so '\1'
+#: meant the request's scheme: nginx admitted https://app-https.example.com, which corsware
+#: refuses. Named groups became nginx variables ('host' stopped nginx from starting).
+BACKREFERENCE_REGEXES = {
+    "numbered \\1": (
+        r"https://(app|api)-\1\.example\.com",
+        ["https://app-app.example.com", "https://api-api.example.com", "https://app-api.example.com",
+         "https://app-https.example.com", "https://api-app.example.com"],
+    ),
+    "numbered \\2": (
+        r"https://(eu|us)\.(a|b)-\2\.example\.com",
+        ["https://eu.a-a.example.com", "https://us.b-b.example.com", "https://eu.a-b.example.com",
+         "https://eu.a-eu.a-a.example.com.example.com", "https://us.b-us.example.com"],
+    ),
+    "named (?P=name)": (
+        r"https://(?P<sub>app|api)-(?P=sub)\.example\.com",
+        ["https://app-app.example.com", "https://app-api.example.com", "https://app-https.example.com"],
+    ),
+    "a group named host": (
+        r"https://(?P<host>app|api)\.example\.com(?::(?P<port>[0-9]+))?",
+        ["https://app.example.com", "https://api.example.com:8443", "https://evil.example.com"],
+    ),
+    "condition on a named group": (
+        r"https://(?P<www>www\.)?app(?(www)-www)\.example\.com",
+        ["https://app.example.com", "https://www.app-www.example.com", "https://www.app.example.com",
+         "https://app-www.example.com"],
+    ),
+}  # fmt: skip
+_ORIGIN_OK = re.compile(r'^    "~\^0:(?P<regex>(?:[^"\\]|\\.)*)" 1;$', re.MULTILINE)
+
+
+def _corsware_admits(policy: CORSPolicy, origin: str) -> bool:
+    return policy.evaluate("GET", "/", {"Origin": origin}).header("Access-Control-Allow-Origin") == origin
+
+
+def _backreference_policy(regex: str) -> CORSPolicy:
+    return CORSPolicy(allow_origin_regex=[regex], allow_methods=["GET"])
+
+
+@pytest.mark.parametrize("name", list(BACKREFERENCE_REGEXES))
+def test_nginx_export_keeps_regex_group_numbers(name: str) -> None:
+    """Security finding: the export renumbered regex groups, so nginx admitted origins corsware refuses.
+
+    Checked here with Python's re on the exported PCRE (the same syntax for these regexes),
+    so it runs without nginx; the round trip below runs the real nginx.
+    """
+    regex, origins = BACKREFERENCE_REGEXES[name]
+    policy = _backreference_policy(regex)
+    block = next(b for b in export_nginx(policy).maps.split("\n\n") if " $corsware_origin_ok {" in b)
+    exported = [m.group("regex").replace('\\"', '"').replace("\\\\", "\\") for m in _ORIGIN_OK.finditer(block)]
+    assert len(exported) == 1, exported
+    assert "?P<" not in exported[0], "named groups become nginx variables"
+    python = re.compile(exported[0].replace("\\z", "\\Z"))
+    assert python.groups == policy._settings.regexes[0].groups  # the user's numbering, nothing added in front
+    verdicts = {origin: _corsware_admits(policy, origin) for origin in origins}
+    assert True in verdicts.values(), verdicts
+    assert False in verdicts.values(), verdicts
+    assert {origin: python.fullmatch(origin) is not None for origin in origins} == verdicts
+
+
+@pytest.mark.parametrize("name", list(BACKREFERENCE_REGEXES))
+def test_nginx_admits_exactly_the_origins_corsware_admits_with_backreferences(
+    name: str, nginx_pool: tuple[str, dict[str, int], contextlib.ExitStack]
+) -> None:
+    """The same, through a real nginx: the exported maps decide like corsware, origin by origin."""
+    binary, ports, stack = nginx_pool
+    regex, origins = BACKREFERENCE_REGEXES[name]
+    policy = _backreference_policy(regex)
+    key = _key(policy)
+    if key not in ports:
+        ports[key] = stack.enter_context(nginx_with(binary, export_nginx(policy)))
+    for origin in origins:
+        resp = send(ports[key], Request("GET", "/", [("Origin", origin)]))
+        admitted = resp.values("access-control-allow-origin") == [origin]
+        assert admitted == _corsware_admits(policy, origin), origin

@@ -99,7 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     probe = add("probe", "send a browser's CORS requests to any server and judge its answers", _PROBE_EXAMPLES)
     probe.add_argument("url", metavar="URL", help="http:// or https:// URL to request")
     add_request_arguments(probe)
-    probe.add_argument("--timeout", type=float, default=10.0, help="seconds per request, at most 120 (default 10)")
+    probe.add_argument(
+        "--timeout", type=float, default=10.0, help="deadline in seconds for the whole probe (at most 120; default 10)"
+    )
     probe.add_argument("--preflight-only", action="store_true", help="send only the preflight, not the request")
     probe.set_defaults(run=run_probe)
 

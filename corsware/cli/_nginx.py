@@ -36,6 +36,8 @@ __all__ = ["NginxConfig", "NotExportable", "export_nginx"]
 _LABEL: Final = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _TCHAR: Final = r"[!#$%&'*+\-.^_`|~0-9a-z]"
 _PREFIX_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,30}")
+#: An escape, a character class (skipped whole), or the opening of a capturing group.
+_GROUP_TOKEN: Final = re.compile(r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\((?:\?P?<(?![=!])\w+>)?(?!\?)", re.DOTALL)
 #: Headers corsware owns; an upstream's own values are hidden (``proxy_hide_header``).
 _OWNED: Final = (
     "Access-Control-Allow-Origin", "Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
@@ -66,15 +68,80 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _numbered(regex: re.Pattern[str]) -> str | None:
+    """``regex.pattern`` with its named groups written as the numbered groups they are.
+
+    nginx turns every named group of a ``map`` regex into a variable: ``(?P<host>...)``
+    stops nginx from starting ("duplicate variable") and another name can overwrite a
+    variable the configuration uses. Python numbers named groups like the others, so
+    ``(?P<n>...)`` becomes ``(...)``, the backreference ``(?P=n)`` becomes ``(?:\\N)`` and the
+    condition ``(?(n)...)`` becomes ``(?(N)...)``, with the same numbers: the meaning is
+    unchanged. None if the rewrite does not give back the same groups (never expected).
+    """
+    if not regex.groupindex:
+        return regex.pattern
+    number = regex.groupindex
+
+    def rewrite(m: re.Match[str]) -> str:
+        if m.group("define"):
+            return "("
+        if m.group("backref"):
+            return f"(?:\\{number[m.group('backref')]})"
+        if m.group("cond") in number:
+            return f"(?({number[m.group('cond')]})"
+        return m.group()
+
+    pattern = _NAMED_TOKEN.sub(rewrite, regex.pattern)
+    try:
+        rewritten = re.compile(pattern, regex.flags)
+    except re.error:  # pragma: no cover - a guard
+        return None
+    return pattern if rewritten.groups == regex.groups and not rewritten.groupindex else None
+
+
 def _pcre(regex: re.Pattern[str], field: str, problems: list[Problem]) -> str | None:
-    """A Python regex as a PCRE group; only the flags PCRE spells the same way."""
+    """A Python regex as a PCRE group; only the flags PCRE spells the same way.
+
+    The pattern is copied as written but for named groups (:func:`_numbered`), and the
+    wrapping adds no capturing group, so backreferences keep their meaning.
+    """
     flags = regex.flags & ~re.UNICODE
     if flags & ~(re.IGNORECASE | re.DOTALL):
         problems.append(Problem(field, regex.pattern, "not_exportable",
                                 "regex flags other than IGNORECASE/DOTALL cannot be written for nginx"))  # fmt: skip
         return None
+    pattern = _numbered(regex)
+    if pattern is None:  # pragma: no cover - _numbered's guard
+        problems.append(Problem(field, regex.pattern, "not_exportable",
+                                "its named groups could not be renumbered for nginx: use numbered groups"))  # fmt: skip
+        return None
     inline = ("i" if flags & re.IGNORECASE else "") + ("s" if flags & re.DOTALL else "")
-    return f"(?{inline}:{regex.pattern})" if inline else f"(?:{regex.pattern})"
+    return f"(?{inline}:{pattern})" if inline else f"(?:{pattern})"
+
+
+def _non_capturing(pattern: str) -> str:
+    """``pattern`` with every capturing group ``(...)`` made non-capturing ``(?:...)``.
+
+    Named groups too; escapes and character classes (where ``(`` is a literal) are
+    skipped whole.
+    """
+    return _GROUP_TOKEN.sub(lambda m: "(?:" if m.group().startswith("(") else m.group(), pattern)
+
+
+#: An escape, a character class or a comment (skipped whole), or a named group's
+#: definition, backreference or condition.
+_NAMED_TOKEN: Final = re.compile(
+    r"\\.|\[\^?\]?(?:\\.|[^\]\\])*\]|\(\?#[^)]*\)"
+    r"|\(\?P<(?P<define>\w+)>|\(\?P=(?P<backref>\w+)\)|\(\?\((?P<cond>\w+)\)",
+    re.DOTALL,
+)
+
+
+#: What corsware tries an origin regex on (a value shaped like a serialised origin), with no
+#: capturing group: see the comment in :func:`_origin_alternatives`.
+_ORIGIN_SHAPE: Final = _non_capturing(_REQUEST_ORIGIN_RE.pattern)
+if re.compile(_ORIGIN_SHAPE).groups:  # pragma: no cover - guards a change of _REQUEST_ORIGIN_RE
+    raise AssertionError(f"the origin shape must have no capturing group: {_ORIGIN_SHAPE!r}")
 
 
 def _origin_alternatives(s: Settings, field: str, problems: list[Problem]) -> list[str]:
@@ -103,8 +170,17 @@ def _origin_alternatives(s: Settings, field: str, problems: list[Problem]) -> li
     for regex in s.regexes:
         pcre = _pcre(regex, f"{field}allow_origin_regex", problems)
         if pcre is not None:
-            # corsware tries regexes only on values shaped like a serialised origin.
-            out.append(f"(?=(?:{_REQUEST_ORIGIN_RE.pattern})\\z){pcre}")
+            # corsware tries regexes only on values shaped like a serialised origin. That
+            # check comes first, and adds no capturing group: the user's groups keep their
+            # numbers, so a backreference (\1, or (?P=name), which PCRE also spells) names
+            # the same group in nginx as in Python. With the origin shape's own groups in
+            # front, '\1' would have meant the request's scheme and nginx would have admitted
+            # origins corsware refuses. Keeping the numbering (rather than refusing
+            # backreferences) exports every regex corsware accepts, with the same meaning;
+            # the map entry adds no group either ('~^N:' + alternative + '\z').
+            if re.compile(f"(?=(?:{_ORIGIN_SHAPE})\\Z){pcre}").groups != regex.groups:  # pragma: no cover
+                raise AssertionError(f"the export renumbered the groups of {regex.pattern!r}")
+            out.append(f"(?=(?:{_ORIGIN_SHAPE})\\z){pcre}")
     return out
 
 

@@ -15,7 +15,9 @@ from typing import Any, Final, TextIO
 
 from .._errors import CORSConfigError
 
-__all__ = ["EXIT_ERROR", "EXIT_NO", "EXIT_OK", "CommandError", "Style", "print_json", "report_error"]
+__all__ = [
+    "EXIT_ERROR", "EXIT_NO", "EXIT_OK", "CommandError", "Style", "print_json", "printable", "report_error",
+]  # fmt: skip
 
 #: Exit statuses, the same for every subcommand (documented in docs/cli.md).
 EXIT_OK: Final = 0  # valid policy without warnings / request allowed / snippet written
@@ -76,6 +78,33 @@ class Style:
         return f"\x1b[{codes}m{text}\x1b[0m"
 
 
+_NAMED_ESCAPES: Final = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """``text`` made safe for a terminal: every non-printable character escaped as ``repr()`` does.
+
+    Text output shows what servers sent (header names and values, error lines); a raw ESC,
+    CR or BEL there could erase lines, print a fake verdict or set the window title, and
+    U+202E RIGHT-TO-LEFT OVERRIDE could reorder what the reader sees. Escaped: C0 and C1
+    controls, DEL, and every character ``str.isprintable()`` rejects (Unicode format, line
+    and paragraph separators, non-ASCII spaces, unassigned and private-use code points).
+    ``--json`` output keeps the exact values (JSON escapes controls itself).
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
 def print_json(data: object) -> None:
     """Machine output: one JSON document on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
@@ -86,5 +115,8 @@ def report_error(exc: CommandError, *, as_json: bool) -> int:
     if as_json:
         print_json({"ok": False, "error": {"code": exc.code, "message": exc.message, "problems": exc.problems}})
     style = Style.for_stream(sys.stderr)
-    sys.stderr.write(f"{style('corsware: error:', 'red', 'bold')} {exc.message}\n")
+    # Messages can quote what a server or a file holds: escaped line by line (their own
+    # line breaks are layout, e.g. one problem per line).
+    message = "\n".join(printable(line) for line in exc.message.split("\n"))
+    sys.stderr.write(f"{style('corsware: error:', 'red', 'bold')} {message}\n")
     return EXIT_ERROR

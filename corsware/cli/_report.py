@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._browser import BrowserRequest, Failure
-from ._output import EXIT_NO, EXIT_OK, Style, print_json
+from ._output import EXIT_NO, EXIT_OK, Style, print_json, printable
 
 __all__ = ["Report", "Step", "preflight_reasons"]
 
@@ -82,18 +82,21 @@ class Report:
         return EXIT_OK if self.allowed else EXIT_NO
 
     def _render(self, style: Style) -> None:
+        # Every value shown goes through printable(): response headers come from whatever
+        # server was probed and must not drive the terminal (--json keeps them exact).
         req = self.request
+        p = printable
         w = sys.stdout.write
         mode = "include" if req.credentials else "same-origin (no cookies)"
-        w(f"{style('request', 'bold')}  {req.method} {self.target}\n")
-        w(f"  origin       {req.origin}\n  credentials  {mode}\n")
+        w(f"{style('request', 'bold')}  {p(req.method)} {p(self.target)}\n")
+        w(f"  origin       {p(req.origin)}\n  credentials  {mode}\n")
         if req.headers:
-            w(f"  headers      {', '.join(f'{k}: {v}' for k, v in req.headers)}\n")
+            w(f"  headers      {p(', '.join(f'{k}: {v}' for k, v in req.headers))}\n")
         for line in self.context:
-            w(f"  {line}\n")
+            w(f"  {p(line)}\n")
         w("\n")
         if self.preflight_why:
-            w(f"{style('preflight', 'bold')}: sent, because {'; '.join(self.preflight_why)}\n")
+            w(f"{style('preflight', 'bold')}: sent, because {p('; '.join(self.preflight_why))}\n")
         else:
             w(f"{style('preflight', 'bold')}: not sent (safelisted method and headers: a 'simple' request)\n")
         for number, step in enumerate(self.steps, 1):
@@ -108,29 +111,30 @@ class Report:
             return
         w(f"{style('verdict: BLOCKED', 'red', 'bold')}\n")
         for f in self.failures:
-            w(f"  {style('x', 'red')} {f.message} [{f.code}]\n")
-            w(f"    {style('fix:', 'cyan')} {f.fix}\n")
+            w(f"  {style('x', 'red')} {p(f.message)} [{p(f.code)}]\n")
+            w(f"    {style('fix:', 'cyan')} {p(f.fix)}\n")
 
     def _render_step(self, number: int, step: Step, style: Style) -> None:
+        p = printable
         w = sys.stdout.write
-        w(f"\n{style(f'{number}. {step.name}', 'bold')}  {step.method} {step.target}\n")
+        w(f"\n{style(f'{number}. {step.name}', 'bold')}  {p(step.method)} {p(step.target)}\n")
         for k, v in step.request_headers:
-            w(f"     > {k}: {v}\n")
+            w(f"     > {p(k)}: {p(v)}\n")
         if step.status is not None:
             w(
-                f"   answered by {step.answered_by}: {step.status}\n"
+                f"   answered by {p(step.answered_by)}: {step.status}\n"
                 if step.answered_by
                 else f"   status {step.status}\n"
             )
         elif step.answered_by:
-            w(f"   answered by {step.answered_by}\n")
+            w(f"   answered by {p(step.answered_by)}\n")
         shown = [(k, v) for k, v in step.response_headers if k.lower().startswith(_SHOWN_PREFIXES)]
         for k, v in shown:
-            w(f"     < {k}: {v}\n")
+            w(f"     < {p(k)}: {p(v)}\n")
         if step.status is not None and not shown:
             w("     < (no CORS headers)\n")
         for note in step.notes:
-            w(f"   {style('note:', 'yellow')} {note}\n")
+            w(f"   {style('note:', 'yellow')} {p(note)}\n")
         if step.failures:
             w(f"   {style('browser: fails this step', 'red')}\n")
         else:
