@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from ._cache import CacheBudget
 from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
 from ._errors import CORSConfigError, Problem
 from ._origins import OriginMatcher
@@ -98,12 +99,17 @@ class CORSPolicy:
     :   Loud opt-ins for configurations that are refused by default.
 
     ``preflight_cache_size`` (int, default 1024)
-    :   Bound on cached preflight answers (per policy); 0 disables the cache.
+    :   Bound on the answers this policy caches, all together: preflight answers, origin
+        decisions and allowed preflights by origin, for its own settings *and* every
+        per-path rule (the oldest entry is evicted first, whichever cache holds it). Keys
+        are chosen by clients, so this total bounds the memory they can fill (at most a
+        few KiB an entry; see docs/security.md); 0 disables caching. A per-path rule's own
+        ``preflight_cache_size`` applies only where that policy is used on its own.
 
     Raises ``CORSConfigError`` listing every problem found.
     """
 
-    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rules", "_settings")
+    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings")
 
     def __init__(
         self,
@@ -146,8 +152,17 @@ class CORSPolicy:
             allow_null=settings.allow_null,
             callback=settings.callback,
         )
-        self._plan = Plan(settings, matcher, preflight_cache_size)
+        # One budget for every cache of this policy, its rules' included: the memory
+        # clients can fill must not grow with the number of rules.
+        budget = CacheBudget(preflight_cache_size)
+        self._plan = Plan(settings, matcher, budget)
         self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
+        #: Each rule compiled again for this policy, drawing from its budget: the rule's
+        #: own CORSPolicy (which the caller may use elsewhere, or under another parent)
+        #: keeps its own plan and caches untouched.
+        self._rule_plans: tuple[tuple[PathPattern, Plan], ...] = tuple(
+            (pattern, Plan(policy._settings, policy._plan.matcher, budget)) for pattern, policy in rules
+        )
 
     # -- construction from data ------------------------------------------------------
 
@@ -208,7 +223,16 @@ class CORSPolicy:
         """The compiled plan for ``path`` (low-level API used by the adapters)."""
         if not self._rules:
             return self._plan
-        return self.rule_for(path)[1]._plan
+        return self._route(path)[1]
+
+    def _route(self, path: str) -> tuple[str | None, Plan]:
+        """Like :meth:`rule_for`, with this policy's plan for the rule (same matching)."""
+        if self._rule_plans:
+            path = normalise_path(path)
+            for pattern, plan in self._rule_plans:
+                if pattern.matches(path):
+                    return pattern.text, plan
+        return None, self._plan
 
     @property
     def has_async_callback(self) -> bool:
@@ -231,7 +255,8 @@ class CORSPolicy:
         """
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
-            return _preflight_decision(plan.preflight(origin, acrm, acrh, pna, path=path), path_rule)
+            answer = plan.preflight(origin, acrm, acrh, pna, path=path)
+            return _preflight_decision(answer, plan.explain(answer, origin, acrm, acrh, pna), path_rule)
         if kind is RequestKind.ACTUAL:
             return _actual_decision(plan.actual(origin, path), path_rule)
         return _not_cors_decision(plan, path_rule)
@@ -240,7 +265,8 @@ class CORSPolicy:
         """Like ``evaluate()``, awaiting an async ``allow_origin_callback``."""
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
-            return _preflight_decision(await plan.apreflight(origin, acrm, acrh, pna, path=path), path_rule)
+            answer = await plan.apreflight(origin, acrm, acrh, pna, path=path)
+            return _preflight_decision(answer, plan.explain(answer, origin, acrm, acrh, pna), path_rule)
         if kind is RequestKind.ACTUAL:
             return _actual_decision(await plan.aactual(origin, path), path_rule)
         return _not_cors_decision(plan, path_rule)
@@ -264,8 +290,7 @@ class CORSPolicy:
                 acrh.append(value)
             elif low == "access-control-request-private-network":
                 pna = value == "true"
-        path_rule, policy = self.rule_for(path)
-        plan = policy._plan
+        path_rule, plan = self._route(path)
         origin = ", ".join(origins)
         # Fetch §"CORS protocol": a CORS request has Origin; a preflight is an OPTIONS
         # CORS request with Access-Control-Request-Method. OPTIONS without it is an
@@ -424,10 +449,10 @@ def _actual_decision(add: Addition, path_rule: str | None) -> CORSDecision:
     )  # fmt: skip
 
 
-def _preflight_decision(answer: PreflightAnswer, path_rule: str | None) -> CORSDecision:
+def _preflight_decision(answer: PreflightAnswer, detail: str, path_rule: str | None) -> CORSDecision:
     return CORSDecision(
         RequestKind.PREFLIGHT, answer.allowed, False, answer.status, answer.text,
-        answer.reason, answer.detail, answer.rule, path_rule,
+        answer.reason, detail, answer.rule, path_rule,
     )  # fmt: skip
 
 
