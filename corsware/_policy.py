@@ -140,7 +140,7 @@ class CORSPolicy:
             problems.append(
                 Problem("preflight_cache_size", preflight_cache_size, "invalid_type", "must be a whole number >= 0")
             )
-        rules = _compile_paths(paths, problems)
+        rules, owned = _compile_paths(paths, problems)
         if problems:
             raise CORSConfigError(problems)
         self._kwargs: dict[str, Any] = given
@@ -157,12 +157,17 @@ class CORSPolicy:
         budget = CacheBudget(preflight_cache_size)
         self._plan = Plan(settings, matcher, budget)
         self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
-        #: Each rule compiled again for this policy, drawing from its budget: the rule's
-        #: own CORSPolicy (which the caller may use elsewhere, or under another parent)
+        #: Each rule compiled again for this policy, drawing from its budget: a rule given
+        #: as a CORSPolicy (which the caller may use elsewhere, or under another parent)
         #: keeps its own plan and caches untouched.
         self._rule_plans: tuple[tuple[PathPattern, Plan], ...] = tuple(
             (pattern, Plan(policy._settings, policy._plan.matcher, budget)) for pattern, policy in rules
         )
+        for (_, policy), (_, plan), mine in zip(rules, self._rule_plans, owned, strict=True):
+            if mine:
+                # Built from a mapping just now, seen by no one else: its plan need not be
+                # kept twice (rule_for() hands out this policy, whose plan is the parent's).
+                policy._plan = plan
 
     # -- construction from data ------------------------------------------------------
 
@@ -349,17 +354,21 @@ def _is_async_callable(callback: object) -> bool:
     )
 
 
-def _compile_paths(paths: object, problems: list[Problem]) -> tuple[tuple[PathPattern, CORSPolicy], ...]:
+def _compile_paths(
+    paths: object, problems: list[Problem]
+) -> tuple[tuple[tuple[PathPattern, CORSPolicy], ...], tuple[bool, ...]]:
+    """The per-path rules, and for each whether it was built here from a mapping."""
     if paths is None:
-        return ()
+        return (), ()
     if not isinstance(paths, Mapping):
         problems.append(
             Problem(
                 "paths", paths, "invalid_type", "must be a mapping of path pattern to policy (dicts keep their order)"
             )
         )
-        return ()
+        return (), ()
     rules: list[tuple[PathPattern, CORSPolicy]] = []
+    owned: list[bool] = []
     for key, value in paths.items():
         field = f"paths[{key if isinstance(key, str) else getattr(key, 'pattern', key)!r}]"
         if not isinstance(key, (str, re.Pattern)) or (isinstance(key, str) and not key.startswith(("/", "*"))):
@@ -388,7 +397,8 @@ def _compile_paths(paths: object, problems: list[Problem]) -> tuple[tuple[PathPa
             problems.append(Problem(field, value, "nested_paths", "a per-path policy cannot have paths of its own"))
             continue
         rules.append((PathPattern(key), policy))
-    return tuple(rules)
+        owned.append(not isinstance(value, CORSPolicy))
+    return tuple(rules), tuple(owned)
 
 
 def load_policy_file(path: str | Path) -> dict[str, Any]:

@@ -459,6 +459,7 @@ def hostile_fill(
     """
     figures = HostileFigures(rules, cache_size, list(kinds), reflecting_only)
     paths = ["/", *(f"/r{i}/x" for i in range(rules) if i % 2 == 0 or not reflecting_only)]
+    hostile_policy(2, cache_size)  # warm-up: compiled regexes and lazy imports are not the policy's
     gc.collect()
     tracemalloc.start()
     start = time.perf_counter()

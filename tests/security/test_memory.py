@@ -106,3 +106,10 @@ def test_refusals_in_debug_mode_are_answered_but_not_cached() -> None:
     assert len(plan.cache) == 0
     # The adapters' lookup is still the cache dict's own bound get: no Python-level call.
     assert plan.cache.lookup == plan.cache._data.get
+
+
+def test_a_rule_given_as_a_mapping_is_compiled_once_against_the_parents_budget() -> None:
+    parent = CORSPolicy(paths={"/a/*": REFLECTING}, preflight_cache_size=2)
+    _, rule = parent.rule_for("/a/x")
+    assert rule._plan is parent.plan_for("/a/x")  # one plan kept, not two
+    assert rule._plan.budget is parent._plan.budget
