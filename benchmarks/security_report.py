@@ -3,17 +3,21 @@
     python benchmarks/security_report.py                 # everything, print only
     python benchmarks/security_report.py --write         # ... and refresh docs/security.md
     python benchmarks/security_report.py --sections memory,load,swap   # = make soak
+    python benchmarks/security_report.py --sections hostile --write    # one row, a few seconds
 
 Sections (sizes in the ``SIZES`` table below; ``--scale 0.1`` for a quick run):
 - ``regressions``: the named regression, log-injection and hostile-input tests (pytest);
 - ``props``: the hypothesis properties at a deep example budget (pytest, statistics);
 - ``fuzz``: every atheris target for a fixed time (libFuzzer ``Done N runs``);
 - ``memory``: one million preflights with random origins and header lists;
+- ``hostile``: the memory a client can fill: a policy with 100 per-path rules whose every
+  cache is filled with distinct hostile keys of the largest cacheable size (tracemalloc);
 - ``load``: gunicorn gthread and uvicorn under concurrent requests with distinct origins;
 - ``swap``: the same while the middleware's policy is swapped every ~0.5 ms.
 
 Results go to ``docs/security-figures.json``; the table between the ``figures`` markers of
-``docs/security.md`` is regenerated from it.
+``docs/security.md`` is regenerated from it. A run of only some sections keeps the others'
+figures and the date of the last full run; the rows it measured say when.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ SIZES = {
     "props_examples": 5000,
     "fuzz_seconds": 60,
     "preflights": 1_000_000,
+    "hostile_rounds": 8,
     "load_requests": 20_000,
     "swap_requests": 10_000,
 }
@@ -93,6 +98,14 @@ def memory(n: int) -> dict[str, Any]:
     return harness.preflight_soak(n, traced=20_000).as_dict()
 
 
+def hostile(rounds: int) -> dict[str, Any]:
+    every = harness.hostile_fill(100, 1024, rounds=rounds)
+    # Enough of the largest keys to fill the budget twice over, at the reflecting plans.
+    largest = harness.hostile_fill(100, 1024, rounds=max(1, 5 * rounds), kinds=[harness.HEAVIEST_KIND],
+                                   reflecting_only=True)  # fmt: skip
+    return {"every_cache": every.as_dict(), "largest_keys": largest.as_dict()}
+
+
 def load(n: int) -> dict[str, Any]:
     return {
         "wsgi": harness.server_load("wsgi", n, 64, seed=11).as_dict(),
@@ -137,6 +150,18 @@ def render(data: dict[str, Any]) -> str:
         rows.append(f"| tracemalloc, last {m['traced_window']:,} preflights: middle -> end | "
                     f"{m['traced_kib'][0]:,.0f} KiB -> {m['traced_kib'][-1]:,.0f} KiB "
                     f"({m['traced_growth_kib']:+.0f} KiB) | `make soak` |")  # fmt: skip
+    if "hostile" in data:
+        h = data["hostile"]
+        when = _when(h, data)
+        every, largest = h["every_cache"], h["largest_keys"]
+        cmd = f"`{py} hostile`"
+        rows.append(f"| Memory clients can fill: {every['rules']} per-path rules, every cache of every rule fed "
+                    f"distinct hostile keys ({len(every['kinds'])} kinds, {every['requests']:,} requests): entries "
+                    f"kept / traced memory they hold (the policy itself: {every['construction_kib'] / 1024:.1f} MiB)"
+                    f" | {every['entries']:,} / {every['filled_kib'] / 1024:.1f} MiB{when} | {cmd} |")  # fmt: skip
+        rows.append(f"| ... only the largest cacheable entries (1 KiB keys, origin and header list reflected; "
+                    f"{largest['requests']:,} requests) | {largest['entries']:,} / "
+                    f"{largest['filled_kib'] / 1024:.1f} MiB{when} | {cmd} |")  # fmt: skip
     for key, label in (("load", "Concurrent requests checked"), ("swap", "Requests checked during policy swaps")):
         if key not in data:
             continue
@@ -156,9 +181,15 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def _when(section: dict[str, Any], data: dict[str, Any]) -> str:
+    """`` (measured DATE)`` for a section measured after the last full run, else nothing."""
+    date = section.get("measured")
+    return f" (measured {date})" if date and date != data["meta"]["date"] else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sections", default="regressions,props,fuzz,memory,load,swap")
+    parser.add_argument("--sections", default="regressions,props,fuzz,memory,hostile,load,swap")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (e.g. 0.1 for a quick run)")
     parser.add_argument("--write", action="store_true", help="update docs/security-figures.json and docs/security.md")
     parser.add_argument("--render-only", action="store_true", help="only re-render docs/security.md from the JSON")
@@ -173,19 +204,23 @@ def main() -> None:
         "props": lambda: props(size["props_examples"]),
         "fuzz": lambda: fuzz(size["fuzz_seconds"]),
         "memory": lambda: memory(size["preflights"]),
+        "hostile": lambda: hostile(size["hostile_rounds"]),
         "load": lambda: load(size["load_requests"]),
         "swap": lambda: swap(size["swap_requests"]),
     }
-    for name in args.sections.split(","):
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    names = args.sections.split(",")
+    for name in names:
         start = time.perf_counter()
-        data[name] = sections[name]()
+        data[name] = {**sections[name](), "measured": date}
         print(f"{name} ({time.perf_counter() - start:.0f} s): {json.dumps(data[name])}", flush=True)
-    data["meta"] = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.system()} {platform.machine()}",
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }
+    if "meta" not in data or set(sections) <= set(names):
+        data["meta"] = {
+            "date": date,
+            "machine": f"{platform.system()} {platform.machine()}",
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        }
     table = render(data)
     print(table)
     if args.write:

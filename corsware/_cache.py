@@ -1,59 +1,105 @@
-"""``PreflightCache``: a bounded, thread-safe map from preflight keys to answers."""
+"""``PreflightCache``: bounded, thread-safe maps from client-chosen keys to answers.
+
+Several caches may share one :class:`CacheBudget`: a policy's preflight cache, origin memo
+and fast-answer cache, and those of all its per-path rules, draw from the policy's single
+``preflight_cache_size``, so the memory a client can fill does not grow with the number of
+caches or rules.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["PreflightCache"]
+__all__ = ["CacheBudget", "PreflightCache"]
 
 V = TypeVar("V")
 
 
-class PreflightCache(Generic[V]):
-    """A bounded cache of computed preflight answers.
+class CacheBudget:
+    """A bound on the entries of several :class:`PreflightCache` objects together.
 
-    Keys are chosen by the client (origin, method, header list), so the cache must stay
-    bounded whatever an attacker sends: past ``maxsize`` entries the oldest inserted entry
-    is evicted (FIFO; an LRU would need a write on every hit). Reads take no lock (a dict
-    lookup is atomic); writes take one, so threaded WSGI servers never corrupt it.
+    Past ``limit`` entries in total, the oldest entry inserted into *any* of the caches is
+    evicted (FIFO across caches: an LRU would need a write on every hit). A busy cache
+    therefore takes most of the budget and an idle one gives its entries back, while the
+    total, and so the memory a client can fill, stays bounded whatever it sends.
 
-    An ``OrderedDict`` evicts its oldest entry in O(1); a plain dict's ``next(iter(d))``
-    walks over the holes its earlier deletions left, which doubled the cost of a miss.
+    One lock serialises the writes of every cache sharing the budget; reads take none.
     """
 
-    __slots__ = ("_data", "_lock", "lookup", "maxsize")
+    __slots__ = ("_lock", "_order", "limit")
 
-    def __init__(self, maxsize: int = 4096) -> None:
-        if maxsize < 0:
-            raise ValueError("maxsize must be >= 0")
-        self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, V] = OrderedDict()
+    def __init__(self, limit: int) -> None:
+        if limit < 0:
+            raise ValueError("limit must be >= 0")
+        self.limit = limit
+        #: (the cache's dict, key) in insertion order: what to evict next.
+        self._order: deque[tuple[dict[Hashable, Any], Hashable]] = deque()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        """Entries held by all the caches drawing from this budget."""
+        return len(self._order)
+
+
+class PreflightCache(Generic[V]):
+    """A bounded cache of computed answers (preflight answers, origin decisions).
+
+    Keys are chosen by the client (origin, method, header list), so the cache must stay
+    bounded whatever an attacker sends: its entries count against a :class:`CacheBudget`,
+    its own (``PreflightCache(1024)``) or one shared with other caches. Reads take no lock
+    (a dict lookup is atomic); writes take the budget's, so threaded WSGI servers never
+    corrupt it.
+    """
+
+    __slots__ = ("_budget", "_data", "lookup")
+
+    def __init__(self, budget: CacheBudget | int = 4096) -> None:
+        self._budget = budget if isinstance(budget, CacheBudget) else CacheBudget(budget)
+        self._data: dict[Hashable, V] = {}
         #: ``lookup(key)`` is ``get(key)`` without a Python-level call: the bound
         #: ``dict.get`` of the (never replaced) dict, for the adapters' hot path.
         self.lookup = self._data.get
+
+    @property
+    def budget(self) -> CacheBudget:
+        """The budget this cache's entries count against."""
+        return self._budget
+
+    @property
+    def maxsize(self) -> int:
+        """The most entries this cache can hold: its budget's limit (shared with others)."""
+        return self._budget.limit
 
     def get(self, key: Hashable) -> V | None:
         """Return the cached answer for ``key``, or None."""
         return self._data.get(key)
 
     def put(self, key: Hashable, value: V) -> None:
-        """Store an answer, evicting the oldest entries if the cache is full."""
-        if self.maxsize == 0:
+        """Store an answer, evicting the budget's oldest entries if it is spent."""
+        budget = self._budget
+        if budget.limit == 0:
             return
-        with self._lock:
-            data = self._data
-            while len(data) >= self.maxsize:
-                data.popitem(last=False)
+        data = self._data
+        with budget._lock:
+            if key not in data:
+                order = budget._order
+                while len(order) >= budget.limit:
+                    victim, old_key = order.popleft()
+                    del victim[old_key]
+                order.append((data, key))
             data[key] = value
 
     def clear(self) -> None:
-        """Forget every answer."""
-        with self._lock:
-            self._data.clear()
+        """Forget every answer of this cache (the others sharing the budget keep theirs)."""
+        budget = self._budget
+        with budget._lock:
+            data = self._data
+            if data:
+                budget._order = deque(entry for entry in budget._order if entry[0] is not data)
+                data.clear()
 
     def __len__(self) -> int:
         return len(self._data)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final, NamedTuple
 
-from ._cache import PreflightCache
+from ._cache import CacheBudget, PreflightCache
 from ._headers import (
     MAX_REQUEST_HEADERS_LENGTH,
     MAX_REQUEST_METHOD_LENGTH,
@@ -50,9 +50,29 @@ _DEBUG: Final = logging.DEBUG
 #: (RFC 9110 OWS: spaces and tabs only, not every Unicode blank as ``str.strip()``).
 _strip_blanks: Final = operator.methodcaller("strip", " \t")
 
-#: Keys whose total length exceeds this are answered but not cached, which bounds the
-#: memory of a full cache to about ``maxsize`` KiB whatever clients send.
+#: Keys whose total length exceeds this are answered but not cached, which bounds what one
+#: entry holds to a few KiB whatever clients send (the measured worst case of a whole
+#: policy is in docs/security.md, "Memory a client can fill").
 _MAX_CACHED_KEY_LENGTH: Final = 1024
+
+#: What a refused answer shared by many cache keys says (see ``Plan.explain``): the
+#: request's own values are left out, so an entry keeps no per-request text.
+_SUMMARIES: Final = {
+    "origin_not_allowed": "the origin is not allowed by any rule",
+    "request_method_invalid": "the requested method is not a method token",
+    "method_not_allowed": "the method is not in allow_methods",
+    "request_headers_invalid": "Access-Control-Request-Headers is too long or not a list of header names",
+    "authorization_not_covered": (
+        "'*' in allow_headers does not cover 'authorization'; add 'Authorization' to allow_headers"
+    ),
+    "header_not_allowed": "a request header is not in allow_headers",
+    "private_network_not_allowed": "private network access requested, allow_private_network is off",
+}
+#: ASGI names of the headers corsware writes, encoded once (``_encode`` reuses them).
+_RAW_NAMES: Final = {
+    name: name.lower().encode("latin-1")
+    for name in (ACAO, ACAC, ACAM, ACAH, ACMA, ACEH, ACAPN, REASON_HEADER, "Vary", "Content-Type", "Content-Length")
+}
 
 
 class RequestKind(str, Enum):
@@ -128,7 +148,10 @@ class PreflightAnswer(NamedTuple):
 
 def _encode(pairs: Pairs) -> RawPairs:
     # ASGI header names are lower case; values are latin-1 (RFC 9110 §5.5 obs-text).
-    return tuple((k.lower().encode("latin-1"), v.encode("latin-1", "backslashreplace")) for k, v in pairs)
+    names = _RAW_NAMES
+    return tuple(
+        (names.get(k) or k.lower().encode("latin-1"), v.encode("latin-1", "backslashreplace")) for k, v in pairs
+    )
 
 
 def _addition(pairs: Pairs, vary: tuple[str, ...], allowed: bool, rule: str | None) -> Addition:
@@ -140,11 +163,18 @@ def _addition(pairs: Pairs, vary: tuple[str, ...], allowed: bool, rule: str | No
 
 
 class Plan:
-    """One policy, compiled: everything a request needs, decided at construction."""
+    """One policy, compiled: everything a request needs, decided at construction.
+
+    Its three caches (preflight answers, origin decisions, allowed preflight answers by
+    origin) hold client-chosen keys; they draw from ``budget``, which a policy shares with
+    the plans of its per-path rules, so ``preflight_cache_size`` bounds them all together.
+    """
 
     __slots__ = (
         "_actual_tail",
         "_actual_vary",
+        "_allowed_by",
+        "_const_pairs",
         "_fast_answers",
         "_fast_headers",
         "_fast_methods",
@@ -157,8 +187,11 @@ class Plan:
         "_methods",
         "_methods_value",
         "_preflight_vary",
+        "_refusals",
+        "_refused_pairs",
         "_seen",
         "_static",
+        "budget",
         "cache",
         "exact_raw",
         "exact_text",
@@ -169,10 +202,12 @@ class Plan:
         "varies_on_origin",
     )  # fmt: skip
 
-    def __init__(self, settings: Settings, matcher: OriginMatcher, cache_size: int) -> None:
+    def __init__(self, settings: Settings, matcher: OriginMatcher, budget: CacheBudget | int) -> None:
         self.settings = s = settings
         self.matcher = matcher
-        self.cache: PreflightCache[PreflightAnswer] = PreflightCache(cache_size)
+        #: The bound on the entries of this plan's caches (and of the plans sharing it).
+        self.budget = budget if isinstance(budget, CacheBudget) else CacheBudget(budget)
+        self.cache: PreflightCache[PreflightAnswer] = PreflightCache(self.budget)
         # Fetch §"CORS protocol and HTTP caches": a response whose ACAO depends on the
         # request's Origin must say Vary: Origin, on non-CORS responses too; a static '*'
         # is sent on every response and needs no Vary.
@@ -208,7 +243,10 @@ class Plan:
         #: Answers for origins matched by a pattern or regex, and for refused ones: decided
         #: once per origin, then one lookup. Bounded like the preflight cache (the Origin is
         #: chosen by the client); answers that needed the callback are never kept.
-        self._seen: PreflightCache[Addition] = PreflightCache(cache_size)
+        self._seen: PreflightCache[Addition] = PreflightCache(self.budget)
+        #: Each rule name with its "allowed by ..." sentence, one copy per configured rule
+        #: (``static_rule`` builds a new string on every call), shared by every answer.
+        self._allowed_by: dict[str, tuple[str, str]] = {}
 
         vary = [] if s.any_origin else ["Origin"]
         vary += ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
@@ -241,13 +279,27 @@ class Plan:
         self._fast_middle_raw: RawPairs = _encode(self._fast_middle)
         #: Allowed answers by (origin, private network): the same whatever the method and
         #: header list, so built once per origin. Bounded like the other caches.
-        self._fast_answers: PreflightCache[PreflightAnswer] = PreflightCache(cache_size)
+        self._fast_answers: PreflightCache[PreflightAnswer] = PreflightCache(self.budget)
         # What follows the middle, without and with Private Network Access: (text, raw).
         vary_pair = ("Vary", self._preflight_vary)
         self._fast_tails: tuple[tuple[Pairs, RawPairs], tuple[Pairs, RawPairs]] = (
             ((vary_pair,), _encode((vary_pair,))),
             (((ACAPN, "true"), vary_pair), _encode(((ACAPN, "true"), vary_pair))),
         )
+        # The header pairs an answer built by _preflight may share with every other one,
+        # with their encoding: an answer then holds only its request-specific values.
+        constants = [(ACAC, "true"), (ACAO, "*"), (ACAM, "*"), (ACAH, "*"), (ACAH, "*, authorization"),
+                     (ACAPN, "true"), vary_pair, *middle]  # fmt: skip
+        self._const_pairs: dict[tuple[str, str], tuple[tuple[str, str], tuple[bytes, bytes]]] = {
+            pair: (pair, raw) for pair, raw in zip(constants, _encode(tuple(constants)), strict=True)
+        }
+        #: The body of every refused answer (Fetch §"CORS protocol": a non-ok status and no
+        #: CORS header), and the refused answers themselves, one per (reason, rule): a
+        #: refusal is the same for every key apart from its detail, which ``explain``
+        #: rebuilds when it is needed. Bounded by the configuration (7 reasons x rules).
+        refused_pairs = (vary_pair, ("Content-Type", "text/plain"), ("Content-Length", "0"))
+        self._refused_pairs: tuple[Pairs, RawPairs] = (refused_pairs, _encode(refused_pairs))
+        self._refusals: dict[tuple[str, str | None], PreflightAnswer] = {}
 
     # -- actual requests ---------------------------------------------------------------
 
@@ -290,7 +342,7 @@ class Plan:
         elif self._static is not None:
             return self._static
         else:
-            answer = _addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, rule)
+            answer = _addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, self._allowed(rule)[0])
         if remember and len(origin) <= MAX_ORIGIN_LENGTH:
             self._seen.put(origin, answer)
         return answer
@@ -323,12 +375,13 @@ class Plan:
                     _close(result)
                     raise TypeError("allow_origin_callback returned an awaitable outside ASGI")
                 answer = self._preflight(origin, "allow_origin_callback" if result else None,
-                                         method, request_headers, private_network, debug)  # fmt: skip
+                                         method, request_headers, private_network, debug, shared=False)  # fmt: skip
             else:
-                answer = self._preflight(origin, rule, method, request_headers, private_network, debug)
+                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
                 self._remember(key, answer)
         if not answer.allowed and logger.isEnabledFor(logging.DEBUG):
-            _log_refused(answer, origin, method, request_headers, path)
+            _log_refused(self.explain(answer, origin, method, request_headers, private_network),
+                         answer, origin, method, request_headers, path)  # fmt: skip
         return answer
 
     async def apreflight(
@@ -354,19 +407,50 @@ class Plan:
             if rule is None and self.matcher.has_callback:
                 allowed = await _resolve(self.matcher.callback_allows(origin))
                 answer = self._preflight(origin, "allow_origin_callback" if allowed else None,
-                                         method, request_headers, private_network, debug)  # fmt: skip
+                                         method, request_headers, private_network, debug, shared=False)  # fmt: skip
             else:
-                answer = self._preflight(origin, rule, method, request_headers, private_network, debug)
+                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
                 self._remember(key, answer)
         if not answer.allowed and logger.isEnabledFor(logging.DEBUG):
-            _log_refused(answer, origin, method, request_headers, path)
+            _log_refused(self.explain(answer, origin, method, request_headers, private_network),
+                         answer, origin, method, request_headers, path)  # fmt: skip
         return answer
 
     def _remember(self, key: tuple[str, str, str, bool, bool], answer: PreflightAnswer) -> None:
         # Callback-decided answers are never cached (the callback is the dynamic part);
-        # oversized keys neither, which bounds the cache's memory.
-        if _cacheable(key):
+        # oversized keys neither, which bounds the cache's memory; nor refusals in debug
+        # mode, whose headers echo the request and its detail (several KiB each): debug
+        # mode is for development, where computing them again costs microseconds.
+        if _cacheable(key) and (answer.allowed or not key[4]):
             self.cache.put(key, answer)
+
+    def explain(
+        self,
+        answer: PreflightAnswer,
+        origin: str,
+        method: str,
+        request_headers: str = "",
+        private_network: bool = False,
+    ) -> str:
+        """The sentence saying why ``answer`` was given to this preflight.
+
+        A refused answer shared by many cache keys carries only a summary of its reason,
+        which keeps the request's values out of the cache; the full sentence, naming the
+        origin, method or headers at fault, is rebuilt here from the request (for the
+        DEBUG log and ``CORSPolicy.evaluate``). Other answers carry theirs already.
+        """
+        if answer.allowed or self._refusals.get((answer.reason, answer.rule)) is not answer:
+            return answer.detail
+        problems = self._problems(origin, answer.rule, method, request_headers, private_network)[0]
+        return "; ".join(text for _, text in problems) or answer.detail
+
+    def _allowed(self, rule: str) -> tuple[str, str]:
+        """``rule`` and its "allowed by" sentence, one shared copy per configured rule."""
+        found = self._allowed_by.get(rule)
+        if found is None:
+            # Bounded: rule names come from the configuration, not from the request.
+            found = self._allowed_by.setdefault(rule, (rule, f"allowed by {rule}"))
+        return found
 
     def _fast_preflight(
         self, origin: str, method: str, request_headers: str, private_network: bool
@@ -402,20 +486,17 @@ class Plan:
         tail, tail_raw = self._fast_tails[private_network]
         pairs = ((ACAO, acao), *self._fast_middle, *tail)
         raw = ((_ACAO_RAW, acao.encode("latin-1", "backslashreplace")), *self._fast_middle_raw, *tail_raw)
-        answer = PreflightAnswer(204, pairs, raw, True, "allowed", f"allowed by {rule}", rule)
+        rule, detail = self._allowed(rule)
+        answer = PreflightAnswer(204, pairs, raw, True, "allowed", detail, rule)
         if len(origin) <= MAX_ORIGIN_LENGTH:
             self._fast_answers.put((origin, private_network), answer)
         return answer
 
-    def _preflight(
-        self,
-        origin: str,
-        rule: str | None,
-        method: str,
-        request_headers: str,
-        private_network: bool,
-        debug: bool,
-    ) -> PreflightAnswer:
+    def _problems(
+        self, origin: str, rule: str | None, method: str, request_headers: str, private_network: bool
+    ) -> tuple[list[tuple[str, str]], bool, tuple[str, ...], list[str]]:
+        """Every (reason, sentence) that refuses this preflight, whether the method is
+        allowed, the requested header names and those granted."""
         s = self.settings
         problems: list[tuple[str, str]] = []
         if rule is None:
@@ -436,9 +517,7 @@ class Plan:
         names = parse_request_headers(request_headers) if request_headers else ()
         granted: list[str] = []
         if names is None:
-            problems.append(
-                ("request_headers_invalid", "Access-Control-Request-Headers is too long or not a list of header names")
-            )
+            problems.append(("request_headers_invalid", _SUMMARIES["request_headers_invalid"]))
             names = ()
         else:
             denied: list[str] = []
@@ -454,10 +533,7 @@ class Plan:
             if denied:
                 if s.any_header:
                     # Fetch "CORS non-wildcard request-header name": '*' never covers it.
-                    problems.append(
-                        ("authorization_not_covered",
-                         "'*' in allow_headers does not cover 'authorization'; add 'Authorization' to allow_headers")
-                    )  # fmt: skip
+                    problems.append(("authorization_not_covered", _SUMMARIES["authorization_not_covered"]))
                 else:
                     problems.append(
                         ("header_not_allowed",
@@ -465,12 +541,28 @@ class Plan:
                     )  # fmt: skip
 
         if private_network and not s.private_network:
-            problems.append(
-                ("private_network_not_allowed", "private network access requested, allow_private_network is off")
-            )
+            problems.append(("private_network_not_allowed", _SUMMARIES["private_network_not_allowed"]))
+        return problems, method_ok, names, granted
 
-        vary = ("Vary", self._preflight_vary)
-        if not problems:
+    def _preflight(
+        self,
+        origin: str,
+        rule: str | None,
+        method: str,
+        request_headers: str,
+        private_network: bool,
+        debug: bool,
+        *,
+        shared: bool = False,
+    ) -> PreflightAnswer:
+        """The reference answer to a preflight. ``shared``: a (non-debug) refusal is the
+        plan's one answer for its reason and rule, whose detail ``explain`` rebuilds; the
+        caller may cache it (a static rule decided it)."""
+        s = self.settings
+        problems, method_ok, names, granted = self._problems(origin, rule, method, request_headers, private_network)
+
+        if not problems and rule is not None:  # no problem means a rule allowed the origin
+            rule, detail = self._allowed(rule)
             out: list[tuple[str, str]] = [(ACAO, "*" if s.any_origin else origin)]
             if s.credentials:
                 out.append((ACAC, "true"))
@@ -492,19 +584,26 @@ class Plan:
                 out.append((ACMA, self._max_age))
             if private_network:
                 out.append((ACAPN, "true"))
-            out.append(vary)
-            pairs = tuple(out)
-            return PreflightAnswer(204, pairs, _encode(pairs), True, "allowed", f"allowed by {rule}", rule)
+            out.append(("Vary", self._preflight_vary))
+            pairs, raw = self._shared_pairs(out)
+            return PreflightAnswer(204, pairs, raw, True, "allowed", detail, rule)
 
         reason = problems[0][0]
-        detail = "; ".join(text for _, text in problems)
         if not debug:
             # Fetch §"CORS protocol": denote failure with a non-ok status and omit the
             # CORS headers; 403 is the standard's suggestion.
-            pairs = (vary, ("Content-Type", "text/plain"), ("Content-Length", "0"))
-            return PreflightAnswer(403, pairs, _encode(pairs), False, reason, detail, rule)
+            text, raw = self._refused_pairs
+            if shared:
+                answer = self._refusals.get((reason, rule))
+                if answer is None:
+                    refusal = PreflightAnswer(403, text, raw, False, reason, _SUMMARIES[reason], rule)
+                    answer = self._refusals.setdefault((reason, rule), refusal)
+                return answer
+            detail = "; ".join(sentence for _, sentence in problems)
+            return PreflightAnswer(403, text, raw, False, reason, detail, rule)
         # Debug: an ok status with only what *is* allowed, so the browser's console names
         # exactly what is missing; the browser still blocks the request.
+        detail = "; ".join(text for _, text in problems)
         out = []
         if rule is not None:
             out.append((ACAO, "*" if s.any_origin else origin))
@@ -516,9 +615,25 @@ class Plan:
             out.append((ACAH, ",".join(granted)))
         if private_network and s.private_network and rule is not None:
             out.append((ACAPN, "true"))
-        out += [vary, (REASON_HEADER, detail[:1000].encode("ascii", "backslashreplace").decode("ascii"))]
-        pairs = tuple(out)
-        return PreflightAnswer(204, pairs, _encode(pairs), False, reason, detail, rule)
+        out += [("Vary", self._preflight_vary),
+                (REASON_HEADER, detail[:1000].encode("ascii", "backslashreplace").decode("ascii"))]  # fmt: skip
+        pairs, raw = self._shared_pairs(out)
+        return PreflightAnswer(204, pairs, raw, False, reason, detail, rule)
+
+    def _shared_pairs(self, pairs: list[tuple[str, str]]) -> tuple[Pairs, RawPairs]:
+        """``pairs`` and their ASGI encoding, reusing the plan's copies of constant pairs
+        (credentials, configured lists, Max-Age, Vary): a cached answer holds only what
+        depends on its request."""
+        const = self._const_pairs
+        text: list[tuple[str, str]] = []
+        raw: list[tuple[bytes, bytes]] = []
+        for pair in pairs:
+            found = const.get(pair)
+            if found is None:
+                found = (pair, _encode((pair,))[0])
+            text.append(found[0])
+            raw.append(found[1])
+        return tuple(text), tuple(raw)
 
     # -- websockets ----------------------------------------------------------------------
 
@@ -598,7 +713,9 @@ def _log_refused_origin(origin: str, path: str) -> None:
         logger.debug("refused origin %s for %s: origin_not_allowed (no rule allows it)", escape(origin), escape(path))
 
 
-def _log_refused(answer: PreflightAnswer, origin: str, method: str, request_headers: str, path: str) -> None:
+def _log_refused(
+    detail: str, answer: PreflightAnswer, origin: str, method: str, request_headers: str, path: str
+) -> None:
     logger.debug(
         "refused preflight for %s from origin %s (method %s, headers %s): %s: %s",
         escape(path),
@@ -606,7 +723,7 @@ def _log_refused(answer: PreflightAnswer, origin: str, method: str, request_head
         escape(method),
         escape(request_headers),
         answer.reason,
-        answer.detail,
+        detail,
     )
 
 

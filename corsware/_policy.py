@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from ._cache import CacheBudget
 from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
 from ._errors import CORSConfigError, Problem
 from ._log import escape, logger
@@ -23,6 +24,8 @@ __all__ = ["AMBIGUOUS_PATH_RULE", "OPTION_NAMES", "CORSPolicy"]
 
 #: The start of ``CORSDecision.path_rule`` for a path whose readings select different rules.
 AMBIGUOUS_PATH_RULE: Final = "(ambiguous path)"
+_TOP_LEVEL: Final = -1  # rule index: no rule matches, the policy's own settings apply
+_AMBIGUOUS: Final = -2  # rule index: readings of the path select different rules
 
 _SAFELISTED_DEFAULT: Final = ("GET", "HEAD", "POST")
 
@@ -106,12 +109,17 @@ class CORSPolicy:
     :   Loud opt-ins for configurations that are refused by default.
 
     ``preflight_cache_size`` (int, default 1024)
-    :   Bound on cached preflight answers (per policy); 0 disables the cache.
+    :   Bound on the answers this policy caches, all together: preflight answers, origin
+        decisions and allowed preflights by origin, for its own settings *and* every
+        per-path rule (the oldest entry is evicted first, whichever cache holds it). Keys
+        are chosen by clients, so this total bounds the memory they can fill (at most a
+        few KiB an entry; see docs/security.md); 0 disables caching. A per-path rule's own
+        ``preflight_cache_size`` applies only where that policy is used on its own.
 
     Raises ``CORSConfigError`` listing every problem found.
     """
 
-    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rules", "_settings")
+    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings")
 
     def __init__(
         self,
@@ -142,7 +150,7 @@ class CORSPolicy:
             problems.append(
                 Problem("preflight_cache_size", preflight_cache_size, "invalid_type", "must be a whole number >= 0")
             )
-        rules = _compile_paths(paths, problems)
+        rules, owned = _compile_paths(paths, problems)
         if problems:
             raise CORSConfigError(problems)
         self._kwargs: dict[str, Any] = given
@@ -155,8 +163,22 @@ class CORSPolicy:
             callback=settings.callback,
             callback_null=settings.null_opt_in,
         )
-        self._plan = Plan(settings, matcher, preflight_cache_size)
+        # One budget for every cache of this policy, its rules' included: the memory
+        # clients can fill must not grow with the number of rules.
+        budget = CacheBudget(preflight_cache_size)
+        self._plan = Plan(settings, matcher, budget)
         self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
+        #: Each rule compiled again for this policy, drawing from its budget: a rule given
+        #: as a CORSPolicy (which the caller may use elsewhere, or under another parent)
+        #: keeps its own plan and caches untouched.
+        self._rule_plans: tuple[tuple[PathPattern, Plan], ...] = tuple(
+            (pattern, Plan(policy._settings, policy._plan.matcher, budget)) for pattern, policy in rules
+        )
+        for (_, policy), (_, plan), mine in zip(rules, self._rule_plans, owned, strict=True):
+            if mine:
+                # Built from a mapping just now, seen by no one else: its plan need not be
+                # kept twice (rule_for() hands out this policy, whose plan is the parent's).
+                policy._plan = plan
 
     # -- construction from data ------------------------------------------------------
 
@@ -212,36 +234,60 @@ class CORSPolicy:
         the router's choice cannot be known: the request gets a policy that allows no
         origin, the strictest answer, and the rule text says which rules were in play.
         """
-        if not self._rules:
+        text, index = self._select(path)
+        if index == _TOP_LEVEL:
             return None, self
+        if index == _AMBIGUOUS:
+            return text, _refuse_all()
+        return text, self._rules[index][1]
+
+    def plan_for(self, path: str) -> Plan:
+        """The compiled plan for ``path`` (low-level API used by the adapters)."""
+        if not self._rules:
+            return self._plan
+        return self._route(path)[1]
+
+    def _route(self, path: str) -> tuple[str | None, Plan]:
+        """Like :meth:`rule_for` (the same selection), with this policy's plan for the rule:
+        rules draw from this policy's cache budget."""
+        text, index = self._select(path)
+        if index == _TOP_LEVEL:
+            return None, self._plan
+        if index == _AMBIGUOUS:
+            return text, _refuse_all()._plan
+        return text, self._rule_plans[index][1]
+
+    def _select(self, path: str) -> tuple[str | None, int]:
+        """The rule for ``path``: (its text, its index in ``_rules``), ``_TOP_LEVEL`` when no
+        rule matches, ``_AMBIGUOUS`` when readings of the path select different rules."""
+        if not self._rules:
+            return None, _TOP_LEVEL
         candidates = route_path_candidates(path)
-        found = self._first_rule(candidates[0])
+        text, index = self._first_rule(candidates[0])
         for reading in candidates[1:]:
-            other = self._first_rule(reading)
-            if other[1] is not found[1]:
-                return self._ambiguous(path, found[0], other[0], reading)
-        return found
+            other_text, other = self._first_rule(reading)
+            if other != index and self._policy_at(other) is not self._policy_at(index):
+                return self._ambiguous(path, text, other_text, reading), _AMBIGUOUS
+        return text, index
 
-    def _first_rule(self, path: str) -> tuple[str | None, CORSPolicy]:
-        for pattern, policy in self._rules:
+    def _first_rule(self, path: str) -> tuple[str | None, int]:
+        for index, (pattern, _) in enumerate(self._rules):
             if pattern.matches(path):
-                return pattern.text, policy
-        return None, self
+                return pattern.text, index
+        return None, _TOP_LEVEL
 
-    def _ambiguous(self, path: str, first: str | None, second: str | None, reading: str) -> tuple[str, CORSPolicy]:
+    def _policy_at(self, index: int) -> CORSPolicy:
+        return self if index == _TOP_LEVEL else self._rules[index][1]
+
+    @staticmethod
+    def _ambiguous(path: str, first: str | None, second: str | None, reading: str) -> str:
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "path %s is ambiguous: as sent it selects %s, read as %s it selects %s; "
                 "refusing CORS for it (the router's choice cannot be known)",
                 escape(path), first or "the top-level policy", escape(reading), second or "the top-level policy",
             )  # fmt: skip
-        return f"{AMBIGUOUS_PATH_RULE} ({first or '(top level)'} | {second or '(top level)'})", _refuse_all()
-
-    def plan_for(self, path: str) -> Plan:
-        """The compiled plan for ``path`` (low-level API used by the adapters)."""
-        if not self._rules:
-            return self._plan
-        return self.rule_for(path)[1]._plan
+        return f"{AMBIGUOUS_PATH_RULE} ({first or '(top level)'} | {second or '(top level)'})"
 
     @property
     def has_async_callback(self) -> bool:
@@ -264,7 +310,8 @@ class CORSPolicy:
         """
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
-            decision = _preflight_decision(plan.preflight(origin, acrm, acrh, pna, path=path), path_rule)
+            answer = plan.preflight(origin, acrm, acrh, pna, path=path)
+            decision = _preflight_decision(answer, plan.explain(answer, origin, acrm, acrh, pna), path_rule)
         elif kind is RequestKind.ACTUAL:
             decision = _actual_decision(plan.actual(origin, path), path_rule)
         else:
@@ -275,7 +322,8 @@ class CORSPolicy:
         """Like ``evaluate()``, awaiting an async ``allow_origin_callback``."""
         kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
         if kind is RequestKind.PREFLIGHT:
-            decision = _preflight_decision(await plan.apreflight(origin, acrm, acrh, pna, path=path), path_rule)
+            answer = await plan.apreflight(origin, acrm, acrh, pna, path=path)
+            decision = _preflight_decision(answer, plan.explain(answer, origin, acrm, acrh, pna), path_rule)
         elif kind is RequestKind.ACTUAL:
             decision = _actual_decision(await plan.aactual(origin, path), path_rule)
         else:
@@ -301,8 +349,7 @@ class CORSPolicy:
                 acrh.append(value)
             elif low == "access-control-request-private-network":
                 pna = value == "true"
-        path_rule, policy = self.rule_for(path)
-        plan = policy._plan
+        path_rule, plan = self._route(path)
         origin = ", ".join(origins)
         # Fetch §"CORS protocol": a CORS request has Origin; a preflight is an OPTIONS
         # CORS request with Access-Control-Request-Method. OPTIONS without it is an
@@ -381,17 +428,21 @@ def _is_async_callable(callback: object) -> bool:
     )
 
 
-def _compile_paths(paths: object, problems: list[Problem]) -> tuple[tuple[PathPattern, CORSPolicy], ...]:
+def _compile_paths(
+    paths: object, problems: list[Problem]
+) -> tuple[tuple[tuple[PathPattern, CORSPolicy], ...], tuple[bool, ...]]:
+    """The per-path rules, and for each whether it was built here from a mapping."""
     if paths is None:
-        return ()
+        return (), ()
     if not isinstance(paths, Mapping):
         problems.append(
             Problem(
                 "paths", paths, "invalid_type", "must be a mapping of path pattern to policy (dicts keep their order)"
             )
         )
-        return ()
+        return (), ()
     rules: list[tuple[PathPattern, CORSPolicy]] = []
+    owned: list[bool] = []
     for key, value in paths.items():
         field = f"paths[{key if isinstance(key, str) else getattr(key, 'pattern', key)!r}]"
         if not isinstance(key, (str, re.Pattern)) or (isinstance(key, str) and not key.startswith(("/", "*"))):
@@ -420,7 +471,8 @@ def _compile_paths(paths: object, problems: list[Problem]) -> tuple[tuple[PathPa
             problems.append(Problem(field, value, "nested_paths", "a per-path policy cannot have paths of its own"))
             continue
         rules.append((PathPattern(key), policy))
-    return tuple(rules)
+        owned.append(not isinstance(value, CORSPolicy))
+    return tuple(rules), tuple(owned)
 
 
 def load_policy_file(path: str | Path) -> dict[str, Any]:
@@ -481,10 +533,10 @@ def _actual_decision(add: Addition, path_rule: str | None) -> CORSDecision:
     )  # fmt: skip
 
 
-def _preflight_decision(answer: PreflightAnswer, path_rule: str | None) -> CORSDecision:
+def _preflight_decision(answer: PreflightAnswer, detail: str, path_rule: str | None) -> CORSDecision:
     return CORSDecision(
         RequestKind.PREFLIGHT, answer.allowed, False, answer.status, answer.text,
-        answer.reason, answer.detail, answer.rule, path_rule,
+        answer.reason, detail, answer.rule, path_rule,
     )  # fmt: skip
 
 

@@ -310,3 +310,175 @@ def preflight_soak(n: int, *, cache_size: int = 1024, seed: int = 0, traced: int
         tracemalloc.stop()
     figures.cache_max_seen = max(figures.cache_max_seen, len(plan.cache))
     return figures
+
+
+# -- memory a client can fill: every cache of every per-path rule, with hostile keys -------
+
+#: The longest key the preflight cache keeps (origin + method + header list, in characters).
+MAX_CACHED_KEY = 1024
+#: The longest origin the origin caches keep (``corsware._origins.MAX_ORIGIN_LENGTH``).
+MAX_ORIGIN = 512
+
+#: Options under which a client chooses as much of each answer as it can: the method and
+#: header list are reflected (credentials), and a regex admits 512-character origins.
+REFLECTING = {
+    "allow_origins": ["https://*.example.com"],
+    "allow_origin_regex": r"https://[a-z0-9]+\.example\.net",
+    "allow_methods": "*",
+    "allow_headers": "*",
+    "allow_credentials": True,
+}
+#: Explicit lists: allowed preflights take the fast path (and its per-origin cache).
+EXPLICIT = {
+    "allow_origins": ["https://*.example.com"],
+    "allow_origin_regex": r"https://[a-z0-9]+\.example\.net",
+    "allow_methods": ["PUT"],
+    "allow_headers": ["x-a"],
+    "allow_private_network": True,
+}
+
+
+def hostile_policy(rules: int = 100, cache_size: int = 1024) -> CORSPolicy:
+    """A policy with ``rules`` per-path rules (``/r0/*``...), alternately reflecting and
+    explicit, and the reflecting options itself: ``rules + 1`` plans, three caches each."""
+    paths = {f"/r{i}/*": (REFLECTING if i % 2 == 0 else EXPLICIT) for i in range(rules)}
+    return CORSPolicy(**REFLECTING, paths=paths, preflight_cache_size=cache_size)
+
+
+def _pad(prefix: str, length: int, fill: str = "a") -> str:
+    return prefix + fill * (length - len(prefix))
+
+
+def _long_origin(n: int, allowed: bool) -> str:
+    """A distinct origin of exactly ``MAX_ORIGIN`` characters, matched by the regex or not."""
+    suffix = ".example.net" if allowed else ".evil.org"
+    return _pad(f"https://{n}x", MAX_ORIGIN - len(suffix)) + suffix
+
+
+def _header_list(n: int, room: int) -> str:
+    """Two distinct header names filling ``room`` characters, in upper case so that the
+    reflected, lower-cased list is a new string (a browser's list would be shared)."""
+    first = _pad(f"X-{n}-", room // 2, "A")
+    return first + "," + _pad("X-B", room - len(first) - 1, "B")
+
+
+def _hostile_requests(n: int) -> dict[str, tuple[str, Headers, bool]]:
+    """One request of each kind, keys made distinct by ``n``: (method, headers, debug)."""
+    short = f"https://h{n}.example.com"
+    long_ok, long_evil = _long_origin(n, True), _long_origin(n, False)
+    long_method = _pad(f"M{n}", 64, "M")
+    acrm, acrh = "Access-Control-Request-Method", "Access-Control-Request-Headers"
+    denied = ",".join(_pad(f"x-{n}-{j}", 30) for j in range(40))[: MAX_CACHED_KEY - len(long_ok) - 3].rstrip(",")
+    return {
+        "allowed preflight, longest reflected header list": (
+            "OPTIONS", [("Origin", short), (acrm, "GET"), (acrh, _header_list(n, MAX_CACHED_KEY - len(short) - 3))],
+            False),
+        "allowed preflight, longest origin and method": (
+            "OPTIONS", [("Origin", long_ok), (acrm, long_method),
+                        (acrh, _header_list(n, MAX_CACHED_KEY - MAX_ORIGIN - 64))], False),
+        "refused origin": (
+            "OPTIONS", [("Origin", long_evil), (acrm, "GET"), (acrh, _header_list(n, MAX_CACHED_KEY - MAX_ORIGIN - 3))],
+            False),
+        "refused header list": ("OPTIONS", [("Origin", long_ok), (acrm, "GET"), (acrh, denied)], False),
+        "refused, debug mode": ("OPTIONS", [("Origin", long_ok), (acrm, "GET"), (acrh, denied)], True),
+        "allowed preflight, fast path": (
+            "OPTIONS", [("Origin", long_ok), (acrm, "PUT"), (acrh, "x-a"),
+                        ("Access-Control-Request-Private-Network", "true")], False),
+        "actual request, allowed origin": ("GET", [("Origin", long_ok)], False),
+        "actual request, refused origin": ("GET", [("Origin", long_evil)], False),
+    }  # fmt: skip
+
+
+#: The kinds of hostile request, in the order one round sends them.
+HOSTILE_KINDS = tuple(_hostile_requests(0))
+#: The kind whose cache entry is the largest (measured: the origin, the header list and
+#: their reflections, text and encoded, about 4 KiB), sent to the reflecting plans only.
+HEAVIEST_KIND = "allowed preflight, longest reflected header list"
+
+
+@dataclass
+class HostileFigures:
+    rules: int
+    cache_size: int
+    kinds: list[str]
+    reflecting_only: bool
+    requests: int = 0
+    entries: int = 0  # entries held by every cache of every plan after the fill
+    construction_kib: float = 0.0  # traced memory the policy holds before any request
+    filled_kib: float = 0.0  # traced memory the filled caches hold on top of that
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _plans(policy: CORSPolicy) -> list[Any]:
+    """Every plan a request to ``policy`` may use (each once)."""
+    plans = [policy._plan, *(plan for _, plan in getattr(policy, "_rule_plans", ()))]
+    plans += [rule._plan for _, rule in policy._rules]
+    return list({id(plan): plan for plan in plans}.values())
+
+
+def cached_entries(policy: CORSPolicy) -> int:
+    """Entries in every cache a request to ``policy`` can fill (its rules' included)."""
+    return sum(len(p.cache) + len(p._seen) + len(p._fast_answers) for p in _plans(policy))
+
+
+def _send_hostile(policy: CORSPolicy, path: str, n: int, kinds: Sequence[str]) -> int:
+    requests = _hostile_requests(n)
+    for kind in kinds:
+        method, headers, debug = requests[kind]
+        if not debug:
+            policy.evaluate(method, path, headers)
+            continue
+        values = dict(headers)
+        policy.plan_for(path).preflight(
+            values["Origin"], values["Access-Control-Request-Method"],
+            values.get("Access-Control-Request-Headers", ""), debug=True,
+        )  # fmt: skip
+    return len(kinds)
+
+
+def hostile_fill(
+    rules: int = 100,
+    cache_size: int = 1024,
+    *,
+    rounds: int = 8,
+    kinds: Sequence[str] = HOSTILE_KINDS,
+    reflecting_only: bool = False,
+) -> HostileFigures:
+    """Fill every cache of a :func:`hostile_policy` with distinct hostile keys of the
+    largest cacheable size, under tracemalloc.
+
+    Each round sends one request of each of ``kinds`` to the policy itself and to every
+    per-path rule, with keys never sent before (debug-mode preflights go to the path's plan
+    with ``debug=True``, as the middleware's ``debug`` option does). ``filled_kib`` is what
+    the policy holds afterwards beyond what it held once built: keys and answers, the
+    request strings the keys keep included. ``reflecting_only`` sends to the policy and
+    its reflecting rules only (where every kind makes the largest entries).
+    """
+    figures = HostileFigures(rules, cache_size, list(kinds), reflecting_only)
+    paths = ["/", *(f"/r{i}/x" for i in range(rules) if i % 2 == 0 or not reflecting_only)]
+    hostile_policy(2, cache_size)  # warm-up: compiled regexes and lazy imports are not the policy's
+    gc.collect()
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        policy = hostile_policy(rules, cache_size)
+        gc.collect()
+        built = tracemalloc.get_traced_memory()[0]
+        n = 0
+        for _ in range(rounds):
+            for path in paths:
+                n += 1
+                figures.requests += _send_hostile(policy, path, n, kinds)
+        gc.collect()
+        filled = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        figures.seconds = time.perf_counter() - start
+    figures.entries = cached_entries(policy)
+    figures.construction_kib = round((built - base) / 1024, 1)
+    figures.filled_kib = round((filled - built) / 1024, 1)
+    return figures
