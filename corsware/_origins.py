@@ -128,6 +128,22 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
     def bad(code: str, why: str) -> Problem:
         return Problem(field, text, code, f"{text!r} {why}")
 
+    if not text.strip():
+        # os.getenv("ALLOWED_ORIGINS", "").split(",") is [""] when the variable is unset.
+        return bad(
+            "origin_empty",
+            "is an empty origin, typically an unset environment variable split on ','; "
+            "remove it (an empty list allows no origin)",
+        )
+    if "," in text:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        return bad(
+            "origin_comma_separated",
+            f"holds several origins in one string; write them as separate items: {items!r}",
+        )
+    regex_hint = _regex_hint(text)
+    if regex_hint is not None:
+        return bad("origin_looks_like_regex", regex_hint)
     if "://" not in text:
         guess = text.strip("/").lower()
         # repr(): the guess is quoted like every other suggestion, control characters escaped.
@@ -191,6 +207,33 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
     if problem is not None:
         return bad("origin_invalid_host", problem)
     return OriginPattern(text, kind, scheme, host, port)
+
+
+#: Regular-expression syntax that an origin never contains: escapes, groups, anchors,
+#: alternation, quantifiers, a character class (not an IPv6 literal), '.*' after the scheme.
+_REGEX_SYNTAX: Final = re.compile(r"\\|[()^$|{}+]|\[[^\]]*[^0-9a-fA-F:.\]][^\]]*\]|://\.[*+]")
+#: A regex's first label standing for "any subdomain": ``.*``, ``[a-z0-9-]+``, ``\w+``, ...
+_ANY_LABEL_RE: Final = re.compile(
+    r"^(?:\^)?(https?)://(?:\.\*|\.\+|\[[^\]]*\][*+]|\\w[*+]|\([^)]*\)[*+?]?)\\\.(.+?)\$?$"
+)
+
+
+def _regex_hint(text: str) -> str | None:
+    """What to write instead of a regular expression given as an origin, or None."""
+    if _REGEX_SYNTAX.search(text) is None:
+        return None
+    quoted = f"r'{text}'" if "'" not in text and not text.endswith("\\") else repr(text)
+    suggestion = f"allow_origin_regex=[{quoted}]"
+    m = _ANY_LABEL_RE.fullmatch(text)
+    if m is not None:
+        rest = m.group(2)
+        plain = rest.replace("\\.", ".")
+        if re.fullmatch(r"[a-z0-9.-]+(?::[0-9]+)?", plain):
+            suggestion = f"the pattern {m.group(1) + '://*.' + plain!r} in allow_origins, or {suggestion}"
+    return (
+        "looks like a regular expression; allow_origins takes origins exactly as browsers send "
+        f"them (and '*.' patterns): write {suggestion}"
+    )
 
 
 def _lower(text: str) -> str:

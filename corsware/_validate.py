@@ -48,17 +48,29 @@ class Settings:
     callback: Callable[[str], object] | None = None
 
 
+def split_comma_list(text: str) -> list[str]:
+    """``"https://a.com, https://b.com"`` as the list it was meant to be (empty items dropped)."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def _strings(name: str, value: object, problems: list[Problem], *, star: bool = True) -> list[str] | None:
     """Read a sequence-of-strings option; ``"*"`` alone may be a bare string."""
     if isinstance(value, str):
         if star and value == "*":
             return ["*"]
+        items = split_comma_list(value)
+        if len(items) > 1:
+            # "https://a.com, https://b.com": several values in one string (an environment
+            # variable or a settings line); the fix is the split list, not a one-item list.
+            fix = f"write {items!r}"
+        else:
+            fix = f"write [{value!r}]"
         problems.append(
             Problem(
                 name,
                 value,
                 "bare_string",
-                f"is the string {value!r}, not a list; write [{value!r}]"
+                f"is the string {value!r}, not a list; {fix}"
                 + (" (only '*' may be given as a bare string)" if star else ""),
             )
         )

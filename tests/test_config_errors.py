@@ -76,6 +76,20 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
      "regex_matches_any_origin", "every site"),
     ("regex of the wrong type", {"allow_origin_regex": 42}, "invalid_type", "int"),
     ("bare string origins", {"allow_origins": "https://a.com"}, "bare_string", "['https://a.com']"),
+    # Issue "first hour" #10: the fix of a comma-separated string is the split list.
+    ("comma-separated string of origins", {"allow_origins": "https://a.com, https://b.com"}, "bare_string",
+     "write ['https://a.com', 'https://b.com']"),
+    ("comma-separated origins in one item", {"allow_origins": ["https://a.com,https://b.com"]},
+     "origin_comma_separated", "['https://a.com', 'https://b.com']"),
+    # #11: a regex in allow_origins is named as one, with the '*.' pattern or the regex option.
+    ("regex in allow_origins", {"allow_origins": [r"https://.*\.example\.com"]}, "origin_looks_like_regex",
+     r"write the pattern 'https://*.example.com' in allow_origins, or allow_origin_regex=[r'https://.*\.example\.com']"),
+    ("character class in allow_origins", {"allow_origins": [r"https://[a-z]+\.example\.com"]},
+     "origin_looks_like_regex", "'https://*.example.com'"),
+    ("optional group in allow_origins", {"allow_origins": [r"https://(www\.)?example\.com"]},
+     "origin_looks_like_regex", r"allow_origin_regex=[r'https://(www\.)?example\.com']"),
+    # Real-world configurations #6: os.getenv("ALLOWED_ORIGINS", "").split(",") is [""].
+    ("empty origin", {"allow_origins": [""]}, "origin_empty", "unset environment variable"),
     ("bare string methods", {"allow_methods": "GET"}, "bare_string", "['GET']"),
     ("bare string headers", {"allow_headers": "X-A"}, "bare_string", "['X-A']"),
     ("bare string expose", {"expose_headers": "X-A"}, "bare_string", "['X-A']"),
