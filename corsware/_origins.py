@@ -153,6 +153,16 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
         if _SCHEME_RE.fullmatch(scheme.lower()):
             return bad("origin_uppercase", f"must be lower case: write {_lower(text)!r}")
         return bad("origin_invalid_scheme", f"has an invalid scheme {scheme!r}")
+    if scheme == "file":
+        # A file: URL's origin is opaque (URL Standard §"Origin",
+        # https://url.spec.whatwg.org/#concept-url-origin), so such pages send "Origin: null"
+        # (Fetch §"Serializing a request origin", https://fetch.spec.whatwg.org/#serializing-a-request-origin).
+        return bad(
+            "origin_file_scheme",
+            "is not what browsers send for pages opened from file: URLs: they send 'Origin: null', as "
+            "does every sandboxed iframe (which any site can create); to allow them anyway, list 'null' "
+            "together with dangerously_allow_null_origin=True",
+        )
     if "@" in rest:
         return bad("origin_userinfo", "contains user information ('@'); an origin never does")
     for mark, code in (("?", "origin_has_query"), ("#", "origin_has_path")):

@@ -25,6 +25,7 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("non-punycode host", {"allow_origins": ["https://résumé.com"]}, "origin_non_ascii", "xn--rsum-bpad.com"),
     ("origin without a scheme", {"allow_origins": ["a.com"]}, "origin_no_scheme", "'https://a.com'"),
     ("origin with user info", {"allow_origins": ["https://u@a.com"]}, "origin_userinfo", "@"),
+    ("file: URL as an origin", {"allow_origins": ["file://"]}, "origin_file_scheme", "Origin: null"),
     ("origin with a bad port", {"allow_origins": ["https://a.com:99999"]}, "origin_invalid_port", "99999"),
     ("origin with a leading-zero port", {"allow_origins": ["https://a.com:080"]}, "origin_invalid_port", "080"),
     ("origin with a bad label", {"allow_origins": ["https://a_b.com"]}, "origin_invalid_host", "a_b"),

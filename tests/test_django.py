@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,11 @@ from corsware.django.signals import check_request_enabled  # noqa: E402
 APP = "https://app.example.com"
 EVIL = "https://evil.example.net"
 PREFLIGHT = {"Origin": APP, "Access-Control-Request-Method": "PUT"}
+OURS = "corsware.django.CorsMiddleware"
+CSRF = "django.middleware.csrf.CsrfViewMiddleware"
+# django-cors-headers 4.x's corsheaders.defaults, written out.
+DEFAULT_HEADERS = ("accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with")
+DEFAULT_METHODS = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 def wsgi(method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
@@ -75,6 +81,15 @@ CHECKS = [
     pytest.param({"MIDDLEWARE": ["django.middleware.common.CommonMiddleware", "corsware.django.CorsMiddleware"]},
                  ["corsware.W003"], id="W003 below CommonMiddleware"),
     pytest.param({"CORS_URLS_REGEX": r"^/api/"}, ["corsware.W004"], id="W004 prefix regex"),
+    pytest.param({"CORS_ALLOWED_ORIGIN": [APP]}, ["corsware.W005"], id="W005 mistyped name"),
+    pytest.param({"CORS_REPLACE_HTTPS_REFERER": True}, ["corsware.W005"], id="W005 removed name"),
+    pytest.param({"MIDDLEWARE": [OURS, CSRF], "CORS_ALLOWED_ORIGINS": [APP], "CORS_ALLOW_CREDENTIALS": True},
+                 ["corsware.W006"], id="W006 credentialed origin not CSRF-trusted"),
+    pytest.param({"MIDDLEWARE": [OURS, CSRF], "CORS_ALLOWED_ORIGINS": [APP], "CORS_ALLOW_CREDENTIALS": True,
+                  "CSRF_TRUSTED_ORIGINS": [APP]}, [], id="W006 not when trusted"),
+    pytest.param({"MIDDLEWARE": [OURS], "CORS_ALLOWED_ORIGINS": [APP], "CORS_ALLOW_CREDENTIALS": True}, [],
+                 id="W006 not without CsrfViewMiddleware"),
+    pytest.param({"MIDDLEWARE": [OURS, CSRF], "CORS_ALLOWED_ORIGINS": [APP]}, [], id="W006 not without credentials"),
     pytest.param({"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/api/.*$"}, [], id="valid"),
 ]  # fmt: skip
 
@@ -90,6 +105,110 @@ def test_check_messages_name_the_setting_and_give_a_hint() -> None:
     assert message.obj == "CORS_ALLOW_ALL_ORIGINS"
     assert "wildcard_origin_with_credentials" in message.msg
     assert "list the origins" in message.hint
+
+
+# The setting the user wrote (3.x names included), and hints in settings-file syntax.
+# (settings, obj, message starts with, the hint contains, the hint must not contain)
+MESSAGES = [
+    pytest.param({"CORS_ORIGIN_WHITELIST": ["https://a.com/"]}, "CORS_ORIGIN_WHITELIST",
+                 "CORS_ORIGIN_WHITELIST: 'https://a.com/'", "write 'https://a.com'", "CORS_ALLOWED_ORIGINS",
+                 id="3.x CORS_ORIGIN_WHITELIST"),
+    pytest.param({"CORS_ORIGIN_REGEX_WHITELIST": [r"https://.*example.com"]}, "CORS_ORIGIN_REGEX_WHITELIST",
+                 "CORS_ORIGIN_REGEX_WHITELIST: 'https://.*example.com'", "lookalike", "CORS_ALLOWED_ORIGINS",
+                 id="3.x CORS_ORIGIN_REGEX_WHITELIST"),
+    pytest.param({"CORS_ORIGIN_ALLOW_ALL": True, "CORS_ALLOW_CREDENTIALS": True}, "CORS_ORIGIN_ALLOW_ALL",
+                 "CORS_ORIGIN_ALLOW_ALL: '*'", "CORS_ALLOW_CREDENTIALS = True", "allow_credentials=True",
+                 id="3.x CORS_ORIGIN_ALLOW_ALL"),
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": "True"}, "CORS_ALLOW_ALL_ORIGINS", "CORS_ALLOW_ALL_ORIGINS: 'True'",
+                 "write CORS_ALLOW_ALL_ORIGINS = True", "['True']", id="allow-all as a string"),
+    pytest.param({"CORS_ALLOW_CREDENTIALS": "false"}, "CORS_ALLOW_CREDENTIALS", "CORS_ALLOW_CREDENTIALS: 'false'",
+                 "write CORS_ALLOW_CREDENTIALS = False", "['false']", id="credentials as a string"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": ["file://"]}, "CORS_ALLOWED_ORIGINS", "CORS_ALLOWED_ORIGINS: 'file://'",
+                 "'dangerously_allow_null_origin': True in CORSWARE_POLICY", "DNS label", id="file:// origin"),
+    pytest.param({"CORSWARE_POLICY": {"allow_origins": ["file://"]}}, "CORSWARE_POLICY",
+                 "CORSWARE_POLICY['allow_origins']: 'file://'", "send 'Origin: null'", "DNS label",
+                 id="file:// origin in CORSWARE_POLICY"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": ["null"]}, "CORS_ALLOWED_ORIGINS", "CORS_ALLOWED_ORIGINS: 'null'",
+                 "'dangerously_allow_null_origin': True in CORSWARE_POLICY", "=True", id="null origin"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": APP}, "CORS_ALLOWED_ORIGINS", f"CORS_ALLOWED_ORIGINS: {APP!r}",
+                 f"write CORS_ALLOWED_ORIGINS = [{APP!r}]", "Is the string", id="bare string"),
+    pytest.param({"CORS_PREFLIGHT_MAX_AGE": 100000}, "CORS_PREFLIGHT_MAX_AGE", "CORS_PREFLIGHT_MAX_AGE: 100000",
+                 "or 0 to omit the header", "None", id="max-age: 0, not None"),
+    pytest.param({"CORSWARE_POLICY": {"paths": {"/api/*": {"allow_origins": ["https://a.com/"]}}}},
+                 "CORSWARE_POLICY", "CORSWARE_POLICY['paths']['/api/*']['allow_origins']: 'https://a.com/'",
+                 "write 'https://a.com'", "paths[", id="per-path rule as dict keys"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("settings", "obj", "msg", "hint", "not_in_hint"), MESSAGES)
+def test_check_messages_use_the_settings_as_written(
+    settings: dict[str, Any], obj: str, msg: str, hint: str, not_in_hint: str
+) -> None:
+    with override_settings(**settings):
+        (message,) = [m for m in check_cors_settings() if m.id == "corsware.E002"]
+    assert (message.obj, message.msg[: len(msg)]) == (obj, msg)
+    assert hint in message.hint
+    assert not_in_hint not in message.hint
+
+
+MISTYPED = [
+    pytest.param("CORS_ALLOWED_ORIGIN", "Did you mean CORS_ALLOWED_ORIGINS?", id="CORS_ALLOWED_ORIGIN"),
+    pytest.param("CORS_ALLOW_CREDENTIAL", "Did you mean CORS_ALLOW_CREDENTIALS?", id="CORS_ALLOW_CREDENTIAL"),
+    pytest.param("CORS_ORIGIN_WHITELST", "Did you mean CORS_ALLOWED_ORIGINS (called CORS_ORIGIN_WHITELIST",
+                 id="3.x name mistyped"),
+    pytest.param("CORSWARE_POLCY", "Did you mean CORSWARE_POLICY?", id="CORSWARE_POLCY"),
+    pytest.param("CORS_SOMETHING_ELSE", "The settings corsware reads: CORS_ALLOWED_ORIGINS, ", id="no close name"),
+    pytest.param("CORS_REPLACE_HTTPS_REFERER", "Remove CORS_REPLACE_HTTPS_REFERER.", id="removed in 4.0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "hint"), MISTYPED)
+def test_mistyped_setting_names_are_reported(name: str, hint: str) -> None:
+    with override_settings(**{name: True}):
+        (message,) = check_cors_settings()
+        err = io.StringIO()
+        call_command("check", stderr=err)  # a warning: reported, not fatal
+    assert (message.id, message.obj, message.hint[: len(hint)]) == ("corsware.W005", name, hint)
+    assert f"{name}: (corsware.W005)" in err.getvalue()
+
+
+CSRF_POST = {"Origin": APP, "Cookie": "csrftoken=" + "t" * 32, "X-CSRFToken": "t" * 32}
+
+
+@pytest.mark.parametrize(
+    ("trusted", "status", "check_ids"),
+    [
+        pytest.param([], 403, ["corsware.W006"], id="not trusted: CSRF 403, and the check says so"),
+        pytest.param([APP], 200, [], id="trusted exactly"),
+        pytest.param(["https://*.example.com"], 200, [], id="trusted by Django's wildcard form"),
+    ],
+)
+def test_credentialed_post_needs_csrf_trusted_origins(trusted: list[str], status: int, check_ids: list[str]) -> None:
+    settings = {"MIDDLEWARE": [OURS, CSRF], "CORS_ALLOWED_ORIGINS": [APP], "CORS_ALLOW_CREDENTIALS": True}
+    with override_settings(**settings, CSRF_TRUSTED_ORIGINS=trusted):
+        resp = wsgi("POST", "/x", CSRF_POST)
+        assert [m.id for m in check_cors_settings()] == check_ids
+    assert resp.status_code == status
+    assert resp.headers["access-control-allow-origin"] == APP  # the browser can read the 403 too
+
+
+CSRF_HINTS = [
+    pytest.param(["https://*.example.com"], [], "CSRF_TRUSTED_ORIGINS = ['https://*.example.com']",
+                 id="subdomain pattern: Django's wildcard form"),
+    pytest.param([APP, "https://*.example.com"], ["https://other.example.org"],
+                 f"CSRF_TRUSTED_ORIGINS = ['https://other.example.org', {APP!r}, 'https://*.example.com']",
+                 id="existing entries kept"),
+    pytest.param(["http://localhost:*"], [], "list each port you use", id="any port: no CSRF equivalent"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("origins", "trusted", "hint"), CSRF_HINTS)
+def test_csrf_trusted_origins_hint(origins: list[str], trusted: list[str], hint: str) -> None:
+    settings = {"MIDDLEWARE": [OURS, CSRF], "CORS_ALLOWED_ORIGINS": origins, "CORS_ALLOW_CREDENTIALS": True}
+    with override_settings(**settings, CSRF_TRUSTED_ORIGINS=trusted):
+        (message,) = check_cors_settings()
+    assert (message.id, message.obj) == ("corsware.W006", "CSRF_TRUSTED_ORIGINS")
+    assert hint in message.hint
 
 
 def test_checks_are_registered_with_manage_py_check() -> None:
@@ -118,6 +237,97 @@ def test_django_cors_headers_settings_and_defaults(send: Any) -> None:
     assert get.headers["access-control-allow-origin"] == APP
     assert get.headers["access-control-expose-headers"] == "X-Request-Id"
     assert django_project.CALLS == ["/x"]
+
+
+def test_settings_extend_the_defaults_module() -> None:
+    # django-cors-headers' README: CORS_ALLOW_HEADERS = (*default_headers, "my-custom-header");
+    # moving over changes only the import line.
+    from corsware.django.defaults import default_headers, default_methods
+
+    assert (default_headers, default_methods) == (DEFAULT_HEADERS, DEFAULT_METHODS)
+    headers = {
+        **PREFLIGHT,
+        "Access-Control-Request-Method": "PURGE",
+        "Access-Control-Request-Headers": "my-custom-header",
+    }
+    with override_settings(
+        CORS_ALLOWED_ORIGINS=[APP],
+        CORS_ALLOW_HEADERS=(*default_headers, "my-custom-header"),
+        CORS_ALLOW_METHODS=(*default_methods, "PURGE"),
+    ):
+        pre = wsgi("OPTIONS", "/x", headers)
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-headers"].endswith("x-requested-with, my-custom-header")
+
+
+@SEND
+@pytest.mark.parametrize(
+    "unrelated",
+    [pytest.param({}, id="no CORS setting at all"), pytest.param({"CORS_EXPOSE_HEADERS": []}, id="an unrelated one")],
+)
+def test_defaults_do_not_depend_on_other_settings(
+    send: Any, unrelated: dict[str, Any], partner_hook: list[str]
+) -> None:
+    # Origins allowed only through check_request_enabled still get django-cors-headers'
+    # defaults, whether or not some other CORS_* setting exists.
+    headers = {
+        "Origin": EVIL,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "authorization",
+    }
+    with override_settings(**unrelated):
+        pre = send("OPTIONS", "/partner/x", headers)
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-methods"] == ", ".join(DEFAULT_METHODS)
+    assert set(DEFAULT_HEADERS) <= set(pre.headers["access-control-allow-headers"].split(", "))
+    assert pre.headers["access-control-max-age"] == "86400"
+
+
+def test_django_cors_headers_constants() -> None:
+    from django.test import Client
+
+    from corsware.django import middleware
+
+    expected = {
+        "ACCESS_CONTROL_ALLOW_ORIGIN": "access-control-allow-origin",
+        "ACCESS_CONTROL_EXPOSE_HEADERS": "access-control-expose-headers",
+        "ACCESS_CONTROL_ALLOW_CREDENTIALS": "access-control-allow-credentials",
+        "ACCESS_CONTROL_ALLOW_HEADERS": "access-control-allow-headers",
+        "ACCESS_CONTROL_ALLOW_METHODS": "access-control-allow-methods",
+        "ACCESS_CONTROL_MAX_AGE": "access-control-max-age",
+        "ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK": "access-control-request-private-network",
+        "ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK": "access-control-allow-private-network",
+    }
+    assert {name: getattr(middleware, name, None) for name in expected} == expected
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_ALLOW_CREDENTIALS=True):
+        response = Client().get("/x", headers={"Origin": APP})  # as django-cors-headers users' tests read them
+    assert response[middleware.ACCESS_CONTROL_ALLOW_ORIGIN] == APP
+    assert response[middleware.ACCESS_CONTROL_ALLOW_CREDENTIALS] == "true"
+
+
+# (settings, attribute of conf, value): django-cors-headers' corsheaders.conf.conf semantics.
+CONF = [
+    pytest.param({}, "CORS_ALLOW_HEADERS", DEFAULT_HEADERS, id="default headers"),
+    pytest.param({}, "CORS_ALLOW_METHODS", DEFAULT_METHODS, id="default methods"),
+    pytest.param({}, "CORS_PREFLIGHT_MAX_AGE", 86400, id="default max-age"),
+    pytest.param({}, "CORS_URLS_REGEX", r"^.*$", id="default urls regex"),
+    pytest.param({}, "CORS_ALLOWED_ORIGINS", (), id="default origins"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": [APP]}, "CORS_ALLOWED_ORIGINS", [APP], id="set"),
+    pytest.param({"CORS_ORIGIN_WHITELIST": [APP]}, "CORS_ALLOWED_ORIGINS", [APP], id="3.x name"),
+    pytest.param({"CORS_ORIGIN_WHITELIST": [EVIL], "CORS_ALLOWED_ORIGINS": [APP]}, "CORS_ALLOWED_ORIGINS", [APP],
+                 id="new name wins"),
+    pytest.param({"CORS_ORIGIN_ALLOW_ALL": True}, "CORS_ALLOW_ALL_ORIGINS", True, id="3.x allow-all"),
+    pytest.param({"CORS_ALLOW_CREDENTIALS": True}, "CORS_ALLOW_CREDENTIALS", True, id="credentials"),
+    pytest.param({"CORS_EXPOSE_HEADERS": ["X-Id"]}, "CORS_EXPOSE_HEADERS", ["X-Id"], id="expose"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("settings", "name", "value"), CONF)
+def test_conf_reads_the_settings_like_corsheaders_conf(settings: dict[str, Any], name: str, value: Any) -> None:
+    from corsware.django.conf import conf
+
+    with override_settings(**settings):
+        assert getattr(conf, name) == value
 
 
 def test_max_age_zero_omits_the_header() -> None:

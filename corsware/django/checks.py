@@ -12,15 +12,23 @@ Ids are stable (documented in ``docs/django.md``):
 - ``corsware.W002`` ``corsware.django.CorsMiddleware`` is not in ``MIDDLEWARE``
 - ``corsware.W003`` the middleware is below ``CommonMiddleware``
 - ``corsware.W004`` ``CORS_URLS_REGEX`` looks like a prefix (it must match the whole path)
+- ``corsware.W005`` a ``CORS_*`` / ``CORSWARE_*`` setting corsware does not read (a typo,
+  or a setting django-cors-headers removed)
+- ``corsware.W006`` an origin allowed with credentials is missing from
+  ``CSRF_TRUSTED_ORIGINS`` while ``CsrfViewMiddleware`` is on, so its POSTs get a CSRF 403
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
+from django.utils.http import is_same_domain
 
+from .._origins import OriginPattern
+from .._policy import CORSPolicy
 from .conf import load
 
 __all__ = ["check_cors_settings"]
@@ -28,11 +36,12 @@ __all__ = ["check_cors_settings"]
 _OURS = "corsware.django.CorsMiddleware"
 _THEIRS = "corsheaders.middleware.CorsMiddleware"
 _COMMON = "django.middleware.common.CommonMiddleware"
+_CSRF = "django.middleware.csrf.CsrfViewMiddleware"
 
 
 def check_cors_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Report every problem of the CORS settings and of the middleware's placement."""
-    _, issues = load()
+    config, issues = load()
     messages: list[CheckMessage] = [
         (Error if issue.error else Warning)(issue.msg, hint=issue.hint, obj=issue.obj, id=issue.id) for issue in issues
     ]
@@ -65,4 +74,77 @@ def check_cors_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                 id="corsware.W003",
             )
         )
+    if config is not None and _CSRF in middleware:
+        messages.extend(_csrf_trust(config.policy))
     return messages
+
+
+def _csrf_trust(policy: CORSPolicy) -> list[CheckMessage]:
+    """W006: Django's CSRF check refuses an unsafe request whose ``Origin`` is neither the
+    site's own nor in ``CSRF_TRUSTED_ORIGINS`` ("Origin checking failed"), whatever CORS
+    allows. With credentials (cookies, so a session that CSRF protects) every such origin
+    needs an entry there too."""
+    trusted = [str(t) for t in getattr(settings, "CSRF_TRUSTED_ORIGINS", None) or ()]
+    missing: list[str] = []
+    any_port: list[str] = []
+    for pattern in _credentialed_origins(policy):
+        if pattern.port == "*":
+            any_port.append(pattern.text)  # CSRF_TRUSTED_ORIGINS has no port wildcard
+            continue
+        entry = pattern.text  # 'https://*.example.com' is already CSRF_TRUSTED_ORIGINS' wildcard form
+        if not _trusted(pattern, trusted) and entry not in missing:
+            missing.append(entry)
+    messages: list[CheckMessage] = []
+    if missing:
+        names = ", ".join(repr(m) for m in missing)
+        messages.append(
+            Warning(
+                f"CORS allows {names} with credentials, but CSRF_TRUSTED_ORIGINS does not list "
+                f"{'it' if len(missing) == 1 else 'them'}: Django's CsrfViewMiddleware answers "
+                f"{'its' if len(missing) == 1 else 'their'} POST, PUT, PATCH and DELETE requests with 403 "
+                "('Origin checking failed').",
+                hint=f"Write CSRF_TRUSTED_ORIGINS = {[*trusted, *missing]!r} (see 'CSRF' in docs/django.md).",
+                obj="CSRF_TRUSTED_ORIGINS",
+                id="corsware.W006",
+            )
+        )
+    for text in any_port:
+        scheme_host = text.rsplit(":", 1)[0]
+        if not any(t.startswith(scheme_host + ":") for t in trusted):
+            messages.append(
+                Warning(
+                    f"CORS allows {text!r} with credentials, but CSRF_TRUSTED_ORIGINS has no entry for it: "
+                    "Django's CsrfViewMiddleware answers its unsafe requests with 403 ('Origin checking failed').",
+                    hint=f"CSRF_TRUSTED_ORIGINS has no port wildcard: list each port you use, "
+                    f"e.g. CSRF_TRUSTED_ORIGINS = [..., {scheme_host + ':3000'!r}] (see 'CSRF' in docs/django.md).",
+                    obj="CSRF_TRUSTED_ORIGINS",
+                    id="corsware.W006",
+                )
+            )
+    return messages
+
+
+def _credentialed_origins(policy: CORSPolicy) -> list[OriginPattern]:
+    """The origins the policy (and its per-path rules) allows with credentials."""
+    found: list[OriginPattern] = []
+    for each in (policy, *(rule for _, rule in policy._rules)):
+        if each._settings.credentials:
+            found.extend(each._settings.origins)
+    return found
+
+
+def _trusted(pattern: OriginPattern, trusted: list[str]) -> bool:
+    """Whether Django's CSRF origin check accepts every origin ``pattern`` allows, decided as
+    ``CsrfViewMiddleware._origin_verified`` does: an exact entry, or a ``scheme://*.domain``
+    entry whose domain covers the host."""
+    if pattern.text in trusted:
+        return True
+    host = f"csrf-probe.{pattern.host}" if pattern.kind == "subdomains" else pattern.host
+    netloc = host if pattern.port is None else f"{host}:{pattern.port}"
+    for entry in trusted:
+        if "*" not in entry:
+            continue
+        parsed = urlsplit(entry)
+        if parsed.scheme == pattern.scheme and is_same_domain(netloc, parsed.netloc.lstrip("*")):
+            return True
+    return False

@@ -6,7 +6,11 @@ Two ways to configure, never both:
   own defaults (nothing allowed until configured).
 - django-cors-headers' setting names, with django-cors-headers' defaults for the ones not
   set (methods, headers, a max-age of 86400), so that moving over is a change of import
-  lines.
+  lines. These defaults also apply when no setting is given at all (origins allowed only
+  through ``check_request_enabled``): they never depend on whether some other setting exists.
+
+``conf`` mirrors django-cors-headers' ``corsheaders.conf.conf`` for code that reads the
+settings through it.
 
 Every problem becomes an :class:`Issue` with a stable id; the system checks report them all
 (``manage.py check``), the middleware refuses to start with them.
@@ -30,14 +34,27 @@ from django.utils.module_loading import import_string
 from .._callback import call_origin_callback, judge
 from .._errors import CORSConfigError, Problem
 from .._policy import OPTION_NAMES, CORSPolicy
+from .defaults import default_headers, default_methods
 from .signals import check_request_enabled
 
-__all__ = ["CORS_SETTINGS", "Config", "Issue", "current", "current_request", "load"]
+__all__ = [
+    "CORS_SETTINGS",
+    "KNOWN_SETTINGS",
+    "Config",
+    "Issue",
+    "Settings",
+    "conf",
+    "current",
+    "current_request",
+    "load",
+]
 
 #: django-cors-headers' defaults (``corsheaders.defaults``) for the settings not given.
-DEFAULT_METHODS: Final = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
-DEFAULT_HEADERS: Final = ("accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with")
+DEFAULT_METHODS: Final = default_methods
+DEFAULT_HEADERS: Final = default_headers
 DEFAULT_MAX_AGE: Final = 86400
+#: django-cors-headers' default ``CORS_URLS_REGEX`` (every path), as ``conf`` reports it.
+DEFAULT_URLS_REGEX: Final = r"^.*$"
 
 #: django-cors-headers' settings that describe the policy, and the CORSPolicy keyword each feeds.
 CORS_SETTINGS: Final[Mapping[str, str]] = {
@@ -58,6 +75,7 @@ LEGACY_SETTINGS: Final[Mapping[str, str]] = {
     "CORS_ORIGIN_ALLOW_ALL": "CORS_ALLOW_ALL_ORIGINS",
 }
 _FIELD_SETTING: Final = {
+    "allow_origins": "CORS_ALLOWED_ORIGINS",
     "allow_origin_regex": "CORS_ALLOWED_ORIGIN_REGEXES",
     "allow_methods": "CORS_ALLOW_METHODS",
     "allow_headers": "CORS_ALLOW_HEADERS",
@@ -66,6 +84,15 @@ _FIELD_SETTING: Final = {
     "allow_credentials": "CORS_ALLOW_CREDENTIALS",
     "allow_private_network": "CORS_ALLOW_PRIVATE_NETWORK",
 }
+#: django-cors-headers settings that were removed there, so corsware does not read them.
+REMOVED_SETTINGS: Final[Mapping[str, str]] = {
+    "CORS_REPLACE_HTTPS_REFERER": "django-cors-headers 4.0 removed it: list the origins in CSRF_TRUSTED_ORIGINS "
+    "instead (see 'CSRF' in docs/django.md)",
+    "CORS_MODEL": "django-cors-headers 3.0 removed it: decide per request with the check_request_enabled "
+    "signal, or an allow_origin_callback in CORSWARE_POLICY",
+}
+#: Every ``CORS_*`` / ``CORSWARE_*`` setting name corsware knows; any other is reported (W005).
+KNOWN_SETTINGS: Final = (*CORS_SETTINGS, "CORS_URLS_REGEX", "CORSWARE_POLICY", *LEGACY_SETTINGS, *REMOVED_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -97,6 +124,7 @@ def load() -> tuple[Config | None, list[Issue]]:
     issues: list[Issue] = []
     hooked = check_request_enabled.has_listeners()
     urls_regex = _urls_regex(issues)
+    _unknown_settings(issues)
     cors_names = [n for n in (*CORS_SETTINGS, *LEGACY_SETTINGS) if _has(n)]
     for old, new in LEGACY_SETTINGS.items():
         if _has(old):
@@ -122,10 +150,11 @@ def load() -> tuple[Config | None, list[Issue]]:
             )
         else:
             policy = _native_policy(settings.CORSWARE_POLICY, issues, hooked)
-    elif cors_names:
-        policy = _policy(_cors_headers_kwargs(), issues, hooked, "CORS_ALLOWED_ORIGINS", _FIELD_SETTING)
     else:
-        policy = _policy({}, issues, hooked, "CORSWARE_POLICY", {})
+        # django-cors-headers' names and defaults, also with no setting at all: the defaults
+        # must not depend on whether some unrelated CORS_* setting happens to exist.
+        kwargs, sources = _cors_headers_kwargs(issues)
+        policy = _policy(kwargs, issues, hooked, sources)
     if policy is None or any(i.error for i in issues):
         return None, issues
     return Config(policy, urls_regex, hooked), issues
@@ -167,34 +196,150 @@ def _urls_regex(issues: list[Issue]) -> re.Pattern[str] | None:
     return compiled
 
 
-def _cors_headers_kwargs() -> dict[str, Any]:
-    def get(name: str, default: Any) -> Any:
-        legacy = next((old for old, new in LEGACY_SETTINGS.items() if new == name), None)
-        if _has(name):
-            return getattr(settings, name)
-        if legacy is not None and _has(legacy):
-            return getattr(settings, legacy)
-        return default
+def _read(name: str, default: Any) -> tuple[Any, str]:
+    """A django-cors-headers setting as django-cors-headers reads it: the name, else its 3.x
+    name, else the default. Returns the value and the setting it came from."""
+    if _has(name):
+        return getattr(settings, name), name
+    legacy = _LEGACY_NAME.get(name)
+    if legacy is not None and _has(legacy):
+        return getattr(settings, legacy), legacy
+    return default, name
 
-    allow_all = get("CORS_ALLOW_ALL_ORIGINS", False)
+
+_LEGACY_NAME: Final = {new: old for old, new in LEGACY_SETTINGS.items()}
+
+
+def _unknown_settings(issues: list[Issue]) -> None:
+    """W005: a mistyped ``CORS_*`` / ``CORSWARE_*`` name is otherwise silently ignored, and
+    the site simply sends no CORS headers."""
+    current_names = [n for n in KNOWN_SETTINGS if n not in LEGACY_SETTINGS and n not in REMOVED_SETTINGS]
+    for name in dir(settings):
+        if not name.startswith(("CORS_", "CORSWARE_")) or (name in KNOWN_SETTINGS and name not in REMOVED_SETTINGS):
+            continue
+        if name in REMOVED_SETTINGS:
+            message = f"{name} has no effect: {REMOVED_SETTINGS[name]}."
+            issues.append(Issue("corsware.W005", message, f"Remove {name}.", name, error=False))
+            continue
+        close = difflib.get_close_matches(name, KNOWN_SETTINGS, n=1, cutoff=0.75)
+        if close and close[0] in LEGACY_SETTINGS:
+            new = LEGACY_SETTINGS[close[0]]
+            hint = f"Did you mean {new} (called {close[0]} in django-cors-headers 3.x)?"
+        elif close:
+            hint = f"Did you mean {close[0]}?"
+        else:
+            hint = f"The settings corsware reads: {', '.join(current_names)}."
+        message = f"{name} is not a setting corsware reads, so it has no effect."
+        issues.append(Issue("corsware.W005", message, hint, name, error=False))
+
+
+def _cors_headers_kwargs(issues: list[Issue]) -> tuple[dict[str, Any], dict[str, str]]:
+    """CORSPolicy keywords from django-cors-headers' settings, and for each keyword the
+    setting the user wrote it in (a 3.x name when that is what the settings use)."""
+    sources: dict[str, str] = {}
+
+    def get(field: str, name: str, default: Any) -> Any:
+        value, sources[field] = _read(name, default)
+        return value
+
+    allow_all, all_source = _read("CORS_ALLOW_ALL_ORIGINS", False)
     kwargs: dict[str, Any] = {
-        # CORS_ALLOW_ALL_ORIGINS=True is '*' (with credentials that is refused, see docs).
-        "allow_origins": ["*"] if allow_all is True else get("CORS_ALLOWED_ORIGINS", ()),
-        "allow_methods": get("CORS_ALLOW_METHODS", DEFAULT_METHODS),
-        "allow_headers": get("CORS_ALLOW_HEADERS", DEFAULT_HEADERS),
-        "expose_headers": get("CORS_EXPOSE_HEADERS", ()),
-        "allow_credentials": get("CORS_ALLOW_CREDENTIALS", False),
-        "allow_private_network": get("CORS_ALLOW_PRIVATE_NETWORK", False),
+        "allow_origins": get("allow_origins", "CORS_ALLOWED_ORIGINS", ()),
+        "allow_methods": get("allow_methods", "CORS_ALLOW_METHODS", DEFAULT_METHODS),
+        "allow_headers": get("allow_headers", "CORS_ALLOW_HEADERS", DEFAULT_HEADERS),
+        "expose_headers": get("expose_headers", "CORS_EXPOSE_HEADERS", ()),
+        "allow_credentials": get("allow_credentials", "CORS_ALLOW_CREDENTIALS", False),
+        "allow_private_network": get("allow_private_network", "CORS_ALLOW_PRIVATE_NETWORK", False),
     }
-    if not isinstance(allow_all, bool):
-        kwargs["allow_origins"] = allow_all  # reported by the core as an invalid type
-    regexes = get("CORS_ALLOWED_ORIGIN_REGEXES", ())
+    if allow_all is True:
+        # CORS_ALLOW_ALL_ORIGINS=True is '*' (with credentials that is refused, see docs).
+        kwargs["allow_origins"], sources["allow_origins"] = ["*"], all_source
+    elif allow_all is not False:
+        # django-cors-headers refuses a non-bool too (corsheaders.E005); the core would read a
+        # string as a list of origins and suggest ['True'].
+        issues.append(
+            Issue(
+                "corsware.E002",
+                f"{all_source}: {allow_all!r} is refused [invalid_type].",
+                _bool_hint(all_source, allow_all),
+                all_source,
+            )
+        )
+    regexes = get("allow_origin_regex", "CORS_ALLOWED_ORIGIN_REGEXES", ())
     if regexes:
         kwargs["allow_origin_regex"] = list(regexes) if isinstance(regexes, (list, tuple)) else regexes
-    max_age = get("CORS_PREFLIGHT_MAX_AGE", DEFAULT_MAX_AGE)
+    max_age = get("max_age", "CORS_PREFLIGHT_MAX_AGE", DEFAULT_MAX_AGE)
     # django-cors-headers sends no Max-Age header for 0; so does corsware's None.
     kwargs["max_age"] = None if max_age == 0 and not isinstance(max_age, bool) else max_age
-    return kwargs
+    return kwargs, sources
+
+
+def _bool_hint(setting: str, value: object) -> str:
+    """``CORS_ALLOW_ALL_ORIGINS = "True"``: say what to write, in settings syntax."""
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        fix = f"write {setting} = True"
+    elif text in ("false", "0", "no", "off", "", "none"):
+        fix = f"write {setting} = False"
+    else:
+        fix = f"write {setting} = True or {setting} = False"
+    return f"{setting} must be True or False, not {value!r}: {fix} (no quotes)."
+
+
+class Settings:
+    """django-cors-headers' settings as ``corsheaders.conf.conf`` reports them, for code that
+    reads them through it (``from corsware.django.conf import conf``; ``conf.CORS_ALLOW_HEADERS``).
+
+    Each attribute is read from the settings on access (``override_settings`` applies): the
+    setting, else its django-cors-headers 3.x name, else django-cors-headers' default. These
+    are the values corsware's policy is built from when ``CORSWARE_POLICY`` is not set; with
+    ``CORSWARE_POLICY`` they are only the defaults (``current().policy.describe()`` tells the
+    policy in force).
+    """
+
+    @property
+    def CORS_ALLOW_HEADERS(self) -> Any:
+        return _read("CORS_ALLOW_HEADERS", DEFAULT_HEADERS)[0]
+
+    @property
+    def CORS_ALLOW_METHODS(self) -> Any:
+        return _read("CORS_ALLOW_METHODS", DEFAULT_METHODS)[0]
+
+    @property
+    def CORS_ALLOW_CREDENTIALS(self) -> Any:
+        return _read("CORS_ALLOW_CREDENTIALS", False)[0]
+
+    @property
+    def CORS_ALLOW_PRIVATE_NETWORK(self) -> Any:
+        return _read("CORS_ALLOW_PRIVATE_NETWORK", False)[0]
+
+    @property
+    def CORS_PREFLIGHT_MAX_AGE(self) -> Any:
+        return _read("CORS_PREFLIGHT_MAX_AGE", DEFAULT_MAX_AGE)[0]
+
+    @property
+    def CORS_ALLOW_ALL_ORIGINS(self) -> Any:
+        return _read("CORS_ALLOW_ALL_ORIGINS", False)[0]
+
+    @property
+    def CORS_ALLOWED_ORIGINS(self) -> Any:
+        return _read("CORS_ALLOWED_ORIGINS", ())[0]
+
+    @property
+    def CORS_ALLOWED_ORIGIN_REGEXES(self) -> Any:
+        return _read("CORS_ALLOWED_ORIGIN_REGEXES", ())[0]
+
+    @property
+    def CORS_EXPOSE_HEADERS(self) -> Any:
+        return _read("CORS_EXPOSE_HEADERS", ())[0]
+
+    @property
+    def CORS_URLS_REGEX(self) -> Any:
+        return _read("CORS_URLS_REGEX", DEFAULT_URLS_REGEX)[0]
+
+
+#: The settings as django-cors-headers' ``corsheaders.conf.conf`` reports them.
+conf: Final = Settings()
 
 
 def _native_policy(value: object, issues: list[Issue], hooked: bool) -> CORSPolicy | None:
@@ -234,36 +379,72 @@ def _native_policy(value: object, issues: list[Issue], hooked: bool) -> CORSPoli
             kwargs[key] = item
     if any(i.error for i in issues):
         return None
-    return _policy(kwargs, issues, hooked, "CORSWARE_POLICY", {})
+    return _policy(kwargs, issues, hooked, None)
 
 
 def _policy(
-    kwargs: dict[str, Any], issues: list[Issue], hooked: bool, origin_setting: str, names: Mapping[str, str]
+    kwargs: dict[str, Any], issues: list[Issue], hooked: bool, sources: Mapping[str, str] | None
 ) -> CORSPolicy | None:
+    """Build the policy; ``sources`` maps keywords to django-cors-headers settings, or is
+    None for ``CORSWARE_POLICY`` (the keywords are its keys)."""
     if hooked:
         kwargs = {**kwargs, "allow_origin_callback": _combine(kwargs.get("allow_origin_callback"))}
     try:
         return CORSPolicy(**kwargs)
     except CORSConfigError as exc:
-        issues.extend(_issue(p, origin_setting, names) for p in exc.problems)
+        issues.extend(_issue(p, sources) for p in exc.problems)
         return None
 
 
-def _issue(problem: Problem, origin_setting: str, names: Mapping[str, str]) -> Issue:
+_SUBSCRIPT = re.compile(r"""\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]]*)\]|[^.\[]+""")
+_KEYWORD = re.compile(r"\b(?:(?:also )?(pass|set) )?([a-z_]+)=(True|False|None)\b")
+
+
+def _issue(problem: Problem, sources: Mapping[str, str] | None) -> Issue:
+    """The core's problem, named after the setting the user wrote, hints in settings syntax."""
     field = problem.field
-    head = field.split("[", 1)[0].split(".", 1)[0]
-    if not names:  # CORSWARE_POLICY: the field is a key of the dict
-        where = f"CORSWARE_POLICY[{field!r}]" if "[" not in field else f"CORSWARE_POLICY: {field}"
+    if sources is None:  # CORSWARE_POLICY: the field is a (nested) key of the dict
         setting = "CORSWARE_POLICY"
+        # paths['/public/*'].allow_origins -> CORSWARE_POLICY['paths']['/public/*']['allow_origins']
+        where = setting + "".join(p if p.startswith("[") else f"[{p!r}]" for p in _SUBSCRIPT.findall(field))
     else:
-        setting = names.get(head, "CORS_ALLOW_ALL_ORIGINS" if problem.value == "*" else origin_setting)
+        head = field.split("[", 1)[0].split(".", 1)[0]
+        setting = sources.get(head, _FIELD_SETTING.get(head, head))
         where = setting
-    return Issue(
-        "corsware.E002",
-        f"{where}: {problem.value!r} is refused [{problem.code}].",
-        problem.message[:1].upper() + problem.message[1:] + ".",
-        setting,
-    )
+    message = _settings_syntax(problem, setting, sources is not None)
+    if message.startswith(("is ", "must ")):  # said of the field itself: name it
+        hint = f"{where} {message}."
+    else:
+        hint = message[:1].upper() + message[1:] + "."
+    return Issue("corsware.E002", f"{where}: {problem.value!r} is refused [{problem.code}].", hint, setting)
+
+
+def _settings_syntax(problem: Problem, setting: str, cors_names: bool) -> str:
+    """Rewrite the core's keyword syntax (``allow_credentials=True``) into what a Django
+    settings file says: ``CORS_ALLOW_CREDENTIALS = True``, or ``'allow_credentials': True``
+    inside ``CORSWARE_POLICY``."""
+
+    def keyword(m: re.Match[str]) -> str:
+        verb, name, value = m.group(1), m.group(2), m.group(3)
+        if not cors_names:
+            return f"{'add ' if verb == 'pass' else 'set ' if verb else ''}{name!r}: {value}"
+        if name in _FIELD_SETTING:
+            return f"{verb + ' ' if verb else ''}{_FIELD_SETTING[name]} = {value}"
+        # dangerously_* and the other CORSPolicy-only options: django-cors-headers' names
+        # cannot say them.
+        return (
+            f"{'set ' if verb else ''}{name!r}: {value} in CORSWARE_POLICY (move your CORS_* settings there: "
+            "django-cors-headers' names cannot express it; see docs/django.md)"
+        )
+
+    message = _KEYWORD.sub(keyword, problem.message)
+    if cors_names:
+        message = message.replace("or None to omit the header", "or 0 to omit the header")
+        if problem.code == "bare_string":
+            message = message.replace("; write [", f"; write {setting} = [")
+        elif problem.code == "invalid_type" and message.startswith("must be True or False"):
+            return _bool_hint(setting, problem.value)[len(setting) + 1 : -1]
+    return message
 
 
 # -- the dynamic hook ------------------------------------------------------------------------

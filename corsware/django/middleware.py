@@ -19,7 +19,29 @@ from .._decision import Addition, Plan, PreflightAnswer
 from .._headers import STR_CODEC, merge_response_headers
 from .conf import Config, current, current_request
 
-__all__ = ["CorsMiddleware"]
+__all__ = [
+    "ACCESS_CONTROL_ALLOW_CREDENTIALS",
+    "ACCESS_CONTROL_ALLOW_HEADERS",
+    "ACCESS_CONTROL_ALLOW_METHODS",
+    "ACCESS_CONTROL_ALLOW_ORIGIN",
+    "ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK",
+    "ACCESS_CONTROL_EXPOSE_HEADERS",
+    "ACCESS_CONTROL_MAX_AGE",
+    "ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK",
+    "CorsMiddleware",
+]
+
+# The header names django-cors-headers 4.x exports from ``corsheaders.middleware`` (tests and
+# views use them as ``response[ACCESS_CONTROL_ALLOW_ORIGIN]``): same names, same values.
+# Django's response headers are case-insensitive, so they match what corsware sends.
+ACCESS_CONTROL_ALLOW_ORIGIN: Final = "access-control-allow-origin"
+ACCESS_CONTROL_EXPOSE_HEADERS: Final = "access-control-expose-headers"
+ACCESS_CONTROL_ALLOW_CREDENTIALS: Final = "access-control-allow-credentials"
+ACCESS_CONTROL_ALLOW_HEADERS: Final = "access-control-allow-headers"
+ACCESS_CONTROL_ALLOW_METHODS: Final = "access-control-allow-methods"
+ACCESS_CONTROL_MAX_AGE: Final = "access-control-max-age"
+ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: Final = "access-control-request-private-network"
+ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: Final = "access-control-allow-private-network"
 
 _PREFIX: Final = "access-control-"
 
