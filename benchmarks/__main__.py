@@ -94,10 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         f" (trials={trials}, chunk={chunk_s * 1000:g} ms, server rounds={rounds} × {duration} s)"
     )
     results = Results(timings, mems, servers, len(plan.cache) if plan else 0,
-                      plan.cache.maxsize if plan else 0, settings)  # fmt: skip
+                      plan.cache.maxsize if plan else 0, settings, judged=not smoke)  # fmt: skip
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print("targets:")
-    print_targets(targets(results))
+    print_targets(targets(results), judged=not smoke)
     write_markdown(out / "performance.md", markdown(results, when))
     chart(results, out / "img" / "benchmarks.png")
     print(f"wrote {out / 'performance.md'} and {out / 'img' / 'benchmarks.png'} in {time.monotonic() - started:.0f} s")

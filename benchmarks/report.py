@@ -18,6 +18,8 @@ from .subjects import FAMILIES, LABELS, PEERS
 
 BEGIN = "<!-- bench:begin (written by `make bench`; do not edit by hand) -->"
 END = "<!-- bench:end -->"
+#: What a smoke run shows instead of a verdict: its counts are far too small to judge a target.
+NOT_JUDGED = "not judged in a smoke run"
 GEOMEAN_FLOOR = 0.01  # a subject at or below its bare app counts as 0.01x in a geometric mean
 
 
@@ -29,6 +31,8 @@ class Results:
     cache_len: int
     cache_bound: int
     settings: str
+    #: False for a smoke run: its counts are too small to say whether a target is met.
+    judged: bool = True
 
 
 @dataclass
@@ -157,9 +161,11 @@ def markdown(r: Results, when: str) -> str:
     ]
     ts = targets(r)
     for t in ts:
-        lines.append(f"| {t.name} | {t.goal} | {t.measured} | {'pass' if t.ok else '**FAIL**'} |")
+        verdict = ("pass" if t.ok else "**FAIL**") if r.judged else NOT_JUDGED
+        lines.append(f"| {t.name} | {t.goal} | {t.measured} | {verdict} |")
     passed = sum(t.ok for t in ts)
-    lines += ["", f"{passed} of {len(ts)} targets met.", ""]
+    summary = f"{passed} of {len(ts)} targets met." if r.judged else f"{len(ts)} targets measured, {NOT_JUDGED}."
+    lines += ["", summary, ""]
     for fam in FAMILIES:
         rows = [s for s in SCENARIOS if (fam, s.name) in r.timings]
         if not rows:
@@ -250,7 +256,13 @@ def chart(r: Results, path: Path) -> None:
     plt.close(fig)
 
 
-def print_targets(ts: Sequence[Target]) -> None:
+def print_targets(ts: Sequence[Target], *, judged: bool = True) -> None:
+    """Print each target with its verdict; with ``judged=False`` (a smoke run, whose tiny
+    counts mean nothing) the figures only, and no PASS/FAIL."""
     for t in ts:
-        print(f"  [{'PASS' if t.ok else 'FAIL'}] {t.name}: {t.measured} (goal {t.goal})")
-    print(f"  {sum(t.ok for t in ts)} of {len(ts)} targets met")
+        mark = f"[{'PASS' if t.ok else 'FAIL'}]" if judged else "-"
+        print(f"  {mark} {t.name}: {t.measured} (goal {t.goal})")
+    if judged:
+        print(f"  {sum(t.ok for t in ts)} of {len(ts)} targets met")
+    else:
+        print(f"  {len(ts)} targets measured, {NOT_JUDGED}: its counts are too small (`make bench` judges them)")

@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
+from ._errors import CORSConfigError
+from ._log import logger
 from ._policy import CORSPolicy
 
 __all__ = ["MiddlewareBase", "PolicyOptions"]
@@ -41,6 +43,28 @@ class MiddlewareBase:
     debug: bool
 
     def __init__(self, policy: CORSPolicy | None = None, *, debug: bool = False, **options: Any) -> None:
+        try:
+            self._build(policy, debug, options)
+        except (CORSConfigError, TypeError) as exc:
+            # Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan
+            # start-up, and uvicorn's default ``lifespan="auto"`` turns an exception there
+            # into one INFO line ("ASGI 'lifespan' protocol appears unsupported") and keeps
+            # serving: every request then fails with a 500. So the problem list is logged at
+            # ERROR, on every attempt, before the exception goes on to whoever built us.
+            name = f"{type(self).__module__}.{type(self).__qualname__}"
+            logger.error(
+                "%s could not be built, so every request through it fails until this is fixed: %s\n"
+                "Build the policy at import time, where an error stops the program: "
+                "policy = corsware.CORSPolicy(...), then %s(app, policy=policy) "
+                "or app.add_middleware(%s, policy=policy).",
+                name,
+                exc,
+                name,
+                name,
+            )
+            raise
+
+    def _build(self, policy: CORSPolicy | None, debug: bool, options: dict[str, Any]) -> None:
         if policy is not None:
             if options:
                 raise TypeError(

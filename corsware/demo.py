@@ -9,28 +9,33 @@ page on :5002 playing an origin that is *not* allowed:
 - ``http://localhost:5001/api/...``: a WSGI API wrapped by ``corsware.wsgi.CORSMiddleware``
 
 It then makes the calls a browser would (preflight, then the request) from both origins
-and prints what the browser would conclude. ``--once`` exits after that.
+and prints what the browser would conclude. ``--once`` exits after that. Every
+cross-origin request the API receives (from these calls or from the pages in a browser) is
+logged on the terminal with corsware's decision and its reason code; the refused page says
+what the browser console shows. Re-running right away keeps the same ports.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+from html import escape as html_escape
 from socketserver import ThreadingMixIn
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from ._decision import RequestKind
+from ._log import escape
 from ._policy import CORSPolicy
 from .wsgi import CORSMiddleware
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = ["main"]
 
@@ -42,7 +47,7 @@ _PAGE = """<!doctype html>
 <p>This page calls the API on <code>{api}</code> with <code>fetch()</code>: a JSON POST
 (preflighted) and a GET that reads the exposed <code>X-Request-Id</code> header.</p>
 <pre id="out">calling…</pre>
-<script>
+{console_hint}<script>
 const out = document.getElementById("out");
 const log = (line) => out.textContent = (out.textContent === "calling…" ? "" : out.textContent) + line + "\\n";
 (async () => {{
@@ -75,9 +80,45 @@ def api_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
     return [body]
 
 
-def page_app(label: str, origin: str, api: str) -> Any:
-    """A static page that calls the API from ``origin``."""
-    html = _PAGE.format(label=label, origin=origin, api=api).encode()
+# What the refused page tells the reader: the page's script only sees "TypeError: Failed
+# to fetch"; the reason is in the console, in these words (Chromium's messages, see
+# docs/troubleshooting.md). A refused preflight is a 403, hence "HTTP ok status" for the POST.
+_CONSOLE_HINT = """<h2>Why does it say "blocked"?</h2>
+<p>This origin is not in the API's <code>allow_origins</code>, so corsware adds no
+<code>Access-Control-Allow-Origin</code> header and the browser blocks both calls (the
+<code>POST</code> is not even sent): the script above only gets
+<code>TypeError: Failed to fetch</code>. The reason is in the
+browser console: open the developer tools (F12, or Ctrl+Shift+I / Cmd+Option+I) and choose
+<b>Console</b>. Chromium (Chrome, Edge) says, for the <code>GET</code>:</p>
+<pre>{get_message}</pre>
+<p>and for the JSON <code>POST</code>, whose preflight corsware refuses with a 403:</p>
+<pre>{post_message}</pre>
+<p>The terminal running the demo shows the same calls from the API's side, each with
+corsware's decision and its reason code (<code>origin_not_allowed</code>).</p>
+"""
+_BLOCKED = "Access to fetch at '{url}' from origin '{origin}' has been blocked by CORS policy: "
+_NO_ACAO = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
+_PREFLIGHT_NOT_OK = "Response to preflight request doesn't pass access control check: It does not have HTTP ok status."
+
+
+def _not_ready(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """Placeholder app of a server bound before its app is built (never serves: the
+    servers start after ``set_app``)."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
+def page_app(label: str, origin: str, api: str, *, refused: bool = False) -> Any:
+    """A static page that calls the API from ``origin``; a ``refused`` origin's page also
+    says where to look (the browser console) and what it will say."""
+    hint = ""
+    if refused:
+        get_message = _BLOCKED.format(url=f"{api}/api/hello", origin=origin) + _NO_ACAO
+        post_message = _BLOCKED.format(url=f"{api}/api/echo", origin=origin) + _PREFLIGHT_NOT_OK
+        hint = _CONSOLE_HINT.format(
+            get_message=html_escape(get_message, quote=False), post_message=html_escape(post_message, quote=False)
+        )
+    html = _PAGE.format(label=label, origin=origin, api=api, console_hint=hint).encode()
 
     def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
@@ -88,6 +129,11 @@ def page_app(label: str, origin: str, api: str) -> Any:
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # SO_REUSEADDR: the previous run's connections stay in TIME-WAIT on these ports for a
+    # minute (RFC 9293 §3.6, https://www.rfc-editor.org/rfc/rfc9293#section-3.6); without it
+    # a re-run could not bind them and moved to random ports. It never lets two listening
+    # servers share a port.
+    allow_reuse_address = True
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -95,20 +141,44 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
+def _serve(port: int, app: WSGIApplication) -> _Server:
+    """A server for ``app`` on ``port``, or on a free port when that one is really taken."""
+    try:
+        return make_server("127.0.0.1", port, app, _Server, _QuietHandler)
+    except OSError:
+        server = make_server("127.0.0.1", 0, app, _Server, _QuietHandler)
+        print(f"note: port {port} is busy, using {server.server_port} instead")
+        return server
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+class _DecisionLog:
+    """Wraps the API: prints one line per cross-origin request with corsware's decision.
+
+    The decision is the policy's own (``CORSPolicy.evaluate``), made from the same method,
+    path and headers the middleware sees. Values from the request are escaped, so a crafted
+    Origin cannot write control characters to the terminal.
+    """
+
+    def __init__(self, app: WSGIApplication, policy: CORSPolicy, out: TextIO) -> None:
+        self.app = app
+        self.policy = policy
+        self.out = out
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None:
+            method = environ.get("REQUEST_METHOD", "GET")
+            path = environ.get("PATH_INFO", "")
+            headers = [(k[5:].replace("_", "-"), v) for k, v in environ.items() if k.startswith("HTTP_")]
+            decision = self.policy.evaluate(method, path, headers)
+            kind = " (preflight)" if decision.kind is RequestKind.PREFLIGHT else ""
+            verdict = "allowed" if decision.allowed else "refused"
+            line = f"  [API] {method} {escape(path)}{kind} origin {escape(origin)}: {verdict} [{decision.reason}]\n"
+            with self.lock:
+                self.out.write(line)
+                self.out.flush()
+        return self.app(environ, start_response)
 
 
 def _browser_call(api: str, origin: str) -> str:
@@ -150,12 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
 
-    ports = {}
-    for name in ("client_port", "api_port", "other_port"):
-        wanted = getattr(args, name)
-        ports[name] = wanted if _port_free(wanted) else _free_port()
-        if ports[name] != wanted:
-            print(f"note: port {wanted} is busy, using {ports[name]} instead")
+    # Bound first, so the pages and the policy name the ports really in use; the apps
+    # (which need those names) are set once the ports are known.
+    names = ("client_port", "other_port", "api_port")
+    servers = [_serve(getattr(args, name), _not_ready) for name in names]
+    ports = {name: server.server_port for name, server in zip(names, servers, strict=True)}
     host = args.host
     client = f"http://{host}:{ports['client_port']}"
     other = f"http://{host}:{ports['other_port']}"
@@ -168,11 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         expose_headers=["X-Request-Id"],
         max_age=60,
     )
-    servers = [
-        make_server("127.0.0.1", ports["client_port"], page_app("allowed origin", client, api), _Server, _QuietHandler),
-        make_server("127.0.0.1", ports["other_port"], page_app("refused origin", other, api), _Server, _QuietHandler),
-        make_server("127.0.0.1", ports["api_port"], CORSMiddleware(api_app, policy), _Server, _QuietHandler),
-    ]
+    # The decision of every cross-origin call, as it happens (to stderr under --json,
+    # whose stdout is one JSON document).
+    decisions = _DecisionLog(CORSMiddleware(api_app, policy), policy, sys.stderr if args.json else sys.stdout)
+    servers[0].set_app(page_app("allowed origin", client, api))
+    servers[1].set_app(page_app("refused origin", other, api, refused=True))
+    servers[2].set_app(decisions)
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

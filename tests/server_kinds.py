@@ -132,10 +132,12 @@ def gunicorn_cmd(port: int, app: str, worker: str = "sync") -> list[str]:
     return [*cmd, "--graceful-timeout", "2", app]
 
 
-def uvicorn_cmd(port: int, factory: str) -> list[str]:
+def uvicorn_cmd(port: int, factory: str, *, lifespan: str | None = "off") -> list[str]:
+    """uvicorn serving ``factory()``; ``lifespan=None`` keeps uvicorn's default ("auto")."""
     return [
         PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port), "--factory", factory,
-        "--lifespan", "off", "--no-access-log", "--timeout-graceful-shutdown", "2",
+        *(["--lifespan", lifespan] if lifespan is not None else []),
+        "--no-access-log", "--timeout-graceful-shutdown", "2",
     ]  # fmt: skip
 
 

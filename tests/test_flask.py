@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -196,6 +197,50 @@ def test_cve_2024_6839_declaration_order() -> None:
         assert "access-control-allow-origin" not in c.get("/api/v1/secure", headers={"Origin": EVIL}).headers
         assert c.get("/api/v1/secure", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
         assert c.get("/api/v1/open", headers={"Origin": EVIL}).headers["access-control-allow-origin"] == "*"
+
+
+# CORS(app) with no options keeps flask-cors's default (origins="*", no credentials): the one
+# exception to "nothing allowed until configured", and the docs must say so where they claim it.
+BARE_CORS_REQUESTS = [
+    pytest.param("GET", [("Origin", EVIL)], id="actual-any-site"),
+    pytest.param("GET", [("Origin", "http://localhost:3000")], id="actual-plain-http"),
+    pytest.param("GET", [("Origin", "null")], id="actual-null-origin"),
+    pytest.param("GET", [("Origin", EVIL), ("Cookie", "session=1")], id="actual-with-cookie"),
+    pytest.param("OPTIONS", [("Origin", EVIL), ("Access-Control-Request-Method", "PUT"),
+                             ("Access-Control-Request-Headers", "authorization,x-anything")], id="preflight-any-site"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "headers"), BARE_CORS_REQUESTS)
+def test_bare_cors_allows_every_origin_without_credentials(method: str, headers: list[tuple[str, str]]) -> None:
+    app = make_app()
+    CORS(app)
+    with client(app) as c:
+        resp = c.request(method, "/api/v1/secure", headers=headers)
+    assert resp.status_code in (200, 204)
+    assert resp.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in resp.headers
+
+
+_CLAIMS_NOTHING_ALLOWED = re.compile(
+    r"nothing allowed until configured|allows nothing until configured|默认不允许任何源", re.I
+)
+DOCS_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/flask.md", "docs/zh/flask.md"])
+def test_docs_say_what_bare_cors_allows(page: str) -> None:
+    paragraphs = re.split(r"\n\s*\n", (DOCS_ROOT / page).read_text(encoding="utf-8"))
+
+    def tells(paragraph: str) -> bool:
+        return "CORS(app)" in paragraph and "Access-Control-Allow-Origin: *" in paragraph
+
+    assert any(tells(p) for p in paragraphs), f"{page} must say that CORS(app) alone answers ACAO: * to any origin"
+    for paragraph in paragraphs:
+        if _CLAIMS_NOTHING_ALLOWED.search(paragraph):
+            assert tells(paragraph), (
+                f"{page} claims nothing is allowed by default without the CORS(app) exception:\n{paragraph}"
+            )
 
 
 def test_error_handlers_and_unhandled_exceptions_carry_headers() -> None:

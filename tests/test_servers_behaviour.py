@@ -12,7 +12,7 @@ import pytest
 
 from .cases import APP, EVIL, MAIN, preflight
 from .server_kinds import KINDS, REPO, Server, gunicorn_cmd, uvicorn_cmd, uwsgi_cmd
-from .servers import free_port
+from .servers import free_port, running
 
 pytestmark = pytest.mark.server
 
@@ -156,3 +156,51 @@ def test_bad_configuration_stops_the_server_at_start_up(tmp_path: Path, server_k
         assert "did you mean '" in output
     else:
         assert f"CORSWARE_POLICY_FILE={policy_file}: {DID_YOU_MEAN}" in output
+
+
+# Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan start-up, and
+# uvicorn's default ``lifespan="auto"`` reduces an exception there to one INFO line and
+# keeps serving 500s. The policy's problems must still reach the server's output at ERROR.
+LAZY_STARLETTE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+import corsware.asgi
+
+
+async def hello(request):
+    return PlainTextResponse("hello")
+
+
+def create_app():
+    app = Starlette(routes=[Route("/", hello)])
+    app.add_middleware(corsware.asgi.CORSMiddleware, allow_origins=["https://app.example.com/", "null"])
+    return app
+"""
+
+
+def test_bad_add_middleware_policy_is_logged_at_error_under_default_lifespan(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "lazy_cors_app.py").write_text(LAZY_STARLETTE_APP, encoding="utf-8")
+    port = free_port()
+    log = tmp_path / "uvicorn.log"
+    cmd = uvicorn_cmd(port, "lazy_cors_app:create_app", lifespan=None)  # uvicorn's default: "auto"
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)])}
+    with running(cmd, port, env=env, cwd=str(REPO), output=log):
+        started = log.read_text(errors="replace")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            resp = client.get("/", headers={"Origin": APP})
+    output = log.read_text(errors="replace")
+    # The premise: uvicorn swallowed the start-up failure and served every request a 500.
+    assert "ASGI 'lifespan' protocol appears unsupported" in started, started
+    assert resp.status_code == 500
+    header = "corsware.asgi.CORSMiddleware could not be built, so every request through it fails"
+    for seen in (started, output):
+        assert header in seen, seen
+        assert "invalid CORS policy (2 problems)" in seen, seen
+        assert "[origin_trailing_slash]" in seen, seen
+        assert "[null_origin]" in seen, seen
+    # Logged again on every attempt: at start-up and at the request.
+    assert output.count(header) >= 2, output

@@ -84,3 +84,41 @@ def test_fastapi_add_middleware_with_starlette_keywords() -> None:
     assert resp.headers["access-control-allow-credentials"] == "true"
     assert resp.headers["access-control-max-age"] == "60"
     assert app.state.calls == []
+
+
+# A bad add_middleware policy fails when Starlette builds its stack: at the lifespan
+# start-up (which uvicorn's default lifespan="auto" reduces to an INFO line) and again at
+# every request. Each attempt must log the whole problem list at ERROR.
+BAD_POLICIES = [
+    pytest.param({"allow_origins": ["https://app.example.com/", "null"]},
+                 ["[origin_trailing_slash]", "[null_origin]"], id="two-problems"),
+    pytest.param({"allow_origins": ["*"], "allow_credentials": True},
+                 ["[wildcard_origin_with_credentials]"], id="wildcard-with-credentials"),
+    pytest.param({"allow_origin": [APP]}, ["allow_origin"], id="misspelled-keyword"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("options", "fragments"), BAD_POLICIES)
+def test_lazy_build_failure_is_logged_at_error_on_every_attempt(
+    options: dict[str, Any], fragments: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Starlette(routes=[Route("/boom", boom)])
+    app.add_middleware(CORSMiddleware, **options)
+    with caplog.at_level("ERROR", logger="corsware"):
+        for _ in range(2):
+            with pytest.raises((ValueError, TypeError)):
+                asyncio.run(fetch_raising(app, "/boom"))
+    records = [r for r in caplog.records if r.name == "corsware"]
+    assert [r.levelname for r in records] == ["ERROR", "ERROR"]
+    for record in records:
+        text = record.getMessage()
+        assert text.startswith("corsware.asgi.CORSMiddleware could not be built"), text
+        assert "policy = corsware.CORSPolicy(...)" in text
+        for fragment in fragments:
+            assert fragment in text
+
+
+async def fetch_raising(app: Any, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://api.test") as client:
+        return await client.get(path, headers={"Origin": APP})
