@@ -41,6 +41,16 @@ The preflight of a request that an *outer view* would pass to an inner app is an
 the outer app (that view never runs for a preflight): mount inner apps with
 ``DispatcherMiddleware`` to have their preflights answered by their own views.
 
+**Blueprints** (``CORS(bp)``, as flask-cors): the blueprint's policy is kept in a registry
+and applies to the requests Flask routes to the blueprint's views (``request.blueprints``,
+computed from the routed rule), innermost blueprint first; a ``@cross_origin`` view's
+options win over it, and it wins over the app-wide policy. Each registration of the
+blueprint installs the wrapper on its app, without app-wide CORS (``policy`` ``None``:
+other requests pass untouched) unless ``CORS(app)`` adds it, before or after. A blueprint
+registered *before* ``CORS(bp)`` cannot be followed to its apps (Flask keeps no list):
+an app with corsware finds the policy at request time; in one without, a request routed
+to the blueprint fails with a message saying what to write.
+
 Options are flask-cors's (``origins``, ``supports_credentials``, ``resources``, ...; see
 ``docs/flask.md`` for the mapping), read from ``CORS_*`` config keys too, or a ready
 :class:`~corsware.CORSPolicy` as ``policy=``.
