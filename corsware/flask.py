@@ -41,6 +41,16 @@ The preflight of a request that an *outer view* would pass to an inner app is an
 the outer app (that view never runs for a preflight): mount inner apps with
 ``DispatcherMiddleware`` to have their preflights answered by their own views.
 
+**Blueprints** (``CORS(bp)``, as flask-cors): the blueprint's policy is kept in a registry
+and applies to the requests Flask routes to the blueprint's views (``request.blueprints``,
+computed from the routed rule), innermost blueprint first; a ``@cross_origin`` view's
+options win over it, and it wins over the app-wide policy. Each registration of the
+blueprint installs the wrapper on its app, without app-wide CORS (``policy`` ``None``:
+other requests pass untouched) unless ``CORS(app)`` adds it, before or after. A blueprint
+registered *before* ``CORS(bp)`` cannot be followed to its apps (Flask keeps no list):
+an app with corsware finds the policy at request time; in one without, a request routed
+to the blueprint fails with a message saying what to write.
+
 Options are flask-cors's (``origins``, ``supports_credentials``, ``resources``, ...; see
 ``docs/flask.md`` for the mapping), read from ``CORS_*`` config keys too, or a ready
 :class:`~corsware.CORSPolicy` as ``policy=``.
@@ -49,11 +59,14 @@ Options are flask-cors's (``origins``, ``supports_credentials``, ``resources``, 
 from __future__ import annotations
 
 import functools
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask.globals import request_ctx
+from flask.signals import request_started
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
@@ -66,6 +79,7 @@ from .wsgi import CORSMiddleware
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask.sansio.blueprints import BlueprintSetupState
     from werkzeug.routing import Rule
 
 __all__ = ["CORS", "cross_origin"]
@@ -82,12 +96,17 @@ _ACRM: Final = "HTTP_ACCESS_CONTROL_REQUEST_METHOD"
 
 
 class _Mode:
-    #: Set when a first view is decorated with ``@cross_origin``: from then on every wrapper
-    #: lets Flask route (see the module docstring). Until then the wrapper is the plain middleware.
+    #: Set when a first view is decorated with ``@cross_origin`` or a first blueprint gets
+    #: ``CORS(blueprint)``: from then on every wrapper lets Flask route (see the module
+    #: docstring). Until then the wrapper is the plain middleware.
     routed = False
 
 
 _MODE: Final = _Mode()
+
+#: The policy of every blueprint given ``CORS(blueprint)``. Looked up at request time through
+#: ``app.blueprints``, so it holds whenever the blueprint was registered.
+_BLUEPRINTS: Final[weakref.WeakKeyDictionary[object, CORSPolicy]] = weakref.WeakKeyDictionary()
 
 
 def _is_preflight_environ(environ: WSGIEnvironment) -> bool:
@@ -159,28 +178,42 @@ def _replay(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable
 
 
 class _State:
-    """What ``init_app`` stores in ``app.extensions["corsware"]``."""
+    """What corsware stores in ``app.extensions["corsware"]``.
 
-    def __init__(self, app: Flask, inner: WSGIApplication, policy: CORSPolicy) -> None:
+    Created by ``CORS(app)``, or by the registration of a blueprint given ``CORS(blueprint)``
+    on an app without the extension: then ``policy`` is ``None`` (no app-wide CORS) and
+    requests routed to no CORS blueprint pass through untouched, as with flask-cors.
+    """
+
+    def __init__(self, app: Flask, inner: WSGIApplication, policy: CORSPolicy | None) -> None:
         self.app = app
         self.inner = inner
-        #: Plain mode: the whole wrapper.
-        self.middleware = CORSMiddleware(inner, policy)
-        #: Routed mode, app-wide policy.
-        self.routed = CORSMiddleware(_replay, policy)
+        #: Whether ``CORS(app)`` / ``init_app(app)`` installed it (a second one is an error).
+        self.app_wide = policy is not None
+        #: Plain mode: the whole wrapper (``None``: no app-wide CORS).
+        self.middleware: CORSMiddleware | None = None
+        #: Routed mode, app-wide policy (``None``: no app-wide CORS).
+        self.routed: CORSMiddleware | None = None
+        if policy is not None:
+            self.policy = policy
         self._views: dict[int, CORSMiddleware] = {}
         self._decorated_count = -1
         self._decorated: frozenset[str] = frozenset()
 
     @property
-    def policy(self) -> CORSPolicy:
-        """The app-wide policy; assign a new one to swap it atomically."""
-        return self.middleware.policy
+    def policy(self) -> CORSPolicy | None:
+        """The app-wide policy (``None``: none); assign a new one to swap it atomically."""
+        return None if self.middleware is None else self.middleware.policy
 
     @policy.setter
     def policy(self, policy: CORSPolicy) -> None:
-        self.middleware.policy = policy
-        self.routed.policy = policy
+        if self.middleware is None or self.routed is None:
+            # Before any request, or when CORS(app) follows a blueprint's registration.
+            self.middleware = CORSMiddleware(self.inner, policy)
+            self.routed = CORSMiddleware(_replay, policy)
+        else:
+            self.middleware.policy = policy
+            self.routed.policy = policy
 
     def decorated_endpoints(self) -> frozenset[str]:
         views = self.app.view_functions
@@ -189,14 +222,23 @@ class _State:
             self._decorated_count = len(views)
         return self._decorated
 
-    def middleware_for(self, policy: CORSPolicy | None) -> CORSMiddleware:
-        """The routed-mode middleware of a view policy (``None``: the app-wide policy)."""
+    def middleware_for(self, policy: CORSPolicy | None) -> CORSMiddleware | None:
+        """The routed-mode middleware of a routed policy (``None``: the app-wide one, which
+        is ``None`` itself when the app has no app-wide CORS)."""
         if policy is None:
             return self.routed
         mw = self._views.get(id(policy))  # the middleware holds the policy: its id stays its own
         if mw is None:
             mw = self._views.setdefault(id(policy), CORSMiddleware(_replay, policy))
         return mw
+
+    def policy_of_rule(self, rule: Rule) -> CORSPolicy | None:
+        """The policy of the view a rule routes to: its ``@cross_origin`` options, else the
+        ``CORS(blueprint)`` of its innermost blueprint that has one, else ``None``."""
+        options = getattr(self.app.view_functions.get(rule.endpoint), _VIEW_OPTIONS, None)
+        if options is not None:
+            return view_policy(self.app, options)
+        return blueprint_policy(self.app, rule.endpoint)
 
     def before_request(self) -> Response | None:
         """The extension's first ``before_request`` function: record the policy of the view
@@ -214,14 +256,36 @@ class _State:
             if rule is None or (rule.methods is not None and method not in rule.methods):
                 rule = _rule_serving(method)
         if rule is not None:
-            options = getattr(self.app.view_functions.get(rule.endpoint), _VIEW_OPTIONS, None)
-            if options is not None:
-                routing.view = view_policy(self.app, options)
+            policy = self.policy_of_rule(rule)
+            if policy is not None:
+                routing.view = policy
         if not preflight:
             return None
+        mw = self.middleware_for(routing.view)
+        if mw is None:
+            return None  # no CORS for this request (blueprint-only CORS): Flask answers it
         # Ends Flask's handling; the wrapper then sends the same answer, replacing whatever
         # after_request functions made of this response.
-        return _preflight_response(self.app, self.middleware_for(routing.view), environ)
+        return _preflight_response(self.app, mw, environ)
+
+
+def _blueprint_names(endpoint: str) -> Iterator[str]:
+    """The registered names of an endpoint's blueprints, innermost first (as Flask's
+    ``request.blueprints``): ``"a.b.view"`` gives ``"a.b"``, then ``"a"``."""
+    name = endpoint.rpartition(".")[0]
+    while name:
+        yield name
+        name = name.rpartition(".")[0]
+
+
+def blueprint_policy(app: Flask, endpoint: str) -> CORSPolicy | None:
+    """The ``CORS(blueprint)`` policy of an endpoint's innermost blueprint that has one."""
+    for name in _blueprint_names(endpoint):
+        blueprint = app.blueprints.get(name)
+        policy = None if blueprint is None else _BLUEPRINTS.get(blueprint)
+        if policy is not None:
+            return policy
+    return None
 
 
 def _rule_serving(method: str) -> Rule | None:
@@ -255,8 +319,9 @@ class _Dispatch:
         self.state = state
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        if not _MODE.routed:
-            return self.state.middleware(environ, start_response)
+        middleware = self.state.middleware
+        if not _MODE.routed and middleware is not None:
+            return middleware(environ, start_response)
         return self._route(environ, start_response)
 
     def _route(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -278,9 +343,12 @@ class _Dispatch:
             nonlocal started
             started = True
             # Flask has routed the request by now: the recorded view's policy, or the app's.
+            mw = state.middleware_for(routing.view)
+            if mw is None:  # no CORS for this request: untouched
+                return _start(start_response, status, headers, exc_info)
             pending = _Start(status, headers, exc_info)
             entry[_PENDING] = pending
-            state.middleware_for(routing.view)(entry, start_response)
+            mw(entry, start_response)
             return pending.write
 
         try:
@@ -298,8 +366,11 @@ class _Dispatch:
     ) -> Iterable[bytes]:
         """The app raised before starting its response: 500 with the chosen policy's headers,
         then the exception re-raised for the server to log (as corsware.wsgi does)."""
+        mw = self.state.middleware_for(routing.view)
+        if mw is None:  # no CORS for this request: as if corsware were not there
+            raise exc
         entry[_PENDING] = _Raise(exc)
-        return self.state.middleware_for(routing.view)(entry, start_response)
+        return mw(entry, start_response)
 
     def _preflight(
         self, routing: _Routing, environ: WSGIEnvironment, entry: WSGIEnvironment, start_response: StartResponse
@@ -309,28 +380,74 @@ class _Dispatch:
         The core's answer replaces whatever the app produced (Fetch §"CORS-preflight fetch":
         the preflight is the CORS protocol's own request, not the resource's).
         """
+        state = self.state
         started: list[str] = []  # (a list: appended to by the closure below)
+        passed: list[Callable[[bytes], object]] = []
 
-        def discard_start(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
+        def preflight_start(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             started.append(status)
+            if state.middleware_for(routing.view) is None:
+                # No CORS for this request (blueprint-only CORS): Flask's answer, untouched.
+                write = _start(start_response, status, headers, exc_info)
+                passed.append(write)
+                return write
             return _discard
 
         error: Exception | None = None
+        head: list[bytes] = []
         try:
-            body = self.state.inner(environ, discard_start)
+            body = state.inner(environ, preflight_start)
+            iterator = iter(body)
             try:
                 if not started:  # an app that starts while iterated: run it until it starts
-                    for _ in body:
+                    for chunk in iterator:
+                        head.append(chunk)
                         if started:
                             break
             finally:
-                close = getattr(body, "close", None)
-                if close is not None:
-                    close()
+                if not passed:
+                    close = getattr(body, "close", None)
+                    if close is not None:
+                        close()
         except Exception as exc:
+            if passed:
+                raise
             error = exc
-        answer = self.state.middleware_for(routing.view)(entry, start_response)
+        if passed:
+            return _Passed(head, iterator, body)
+        mw = state.middleware_for(routing.view)
+        if mw is None:  # the app failed before starting, and no CORS applies: as without corsware
+            raise error if error is not None else RuntimeError("the WSGI app returned without starting a response")
+        answer = mw(entry, start_response)
         return answer if error is None else _then_raise(answer, error)
+
+
+class _Passed:
+    """The body of a response passed through untouched, its first chunks already read."""
+
+    __slots__ = ("_body", "_head", "_iterator")
+
+    def __init__(self, head: list[bytes], iterator: Iterator[bytes], body: Iterable[bytes]) -> None:
+        self._head = head
+        self._iterator = iterator
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._head
+        yield from self._iterator
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)  # PEP 3333: close() reaches the app's
+        if close is not None:
+            close()
+
+
+def _start(
+    start_response: StartResponse, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None
+) -> Callable[[bytes], object]:
+    if exc_info is None:
+        return start_response(status, headers)
+    return start_response(status, headers, exc_info)
 
 
 def _then_raise(body: Iterable[bytes], exc: Exception) -> Iterator[bytes]:
@@ -373,21 +490,30 @@ class _LazyBody:
 
 
 class CORS:
-    """The Flask extension: ``CORS(app, **options)`` or ``cors = CORS(); cors.init_app(app)``.
+    """The Flask extension: ``CORS(app, **options)`` or ``cors = CORS(); cors.init_app(app)``;
+    the same for a :class:`flask.Blueprint` (``CORS(bp)``), whose routes only it covers.
 
     ``options`` are flask-cors's (``resources``, ``origins``, ``methods``,
     ``allow_headers``, ``expose_headers``, ``supports_credentials``, ``max_age``,
     ``send_wildcard``, ``vary_header``, ``automatic_options``, ``always_send``,
     ``allow_private_network``, ``intercept_exceptions``) and may add ``CORSPolicy``
     keywords; or pass ``policy=CORSPolicy(...)``. Precedence as in flask-cors: defaults <
-    ``CORS_*`` config < constructor options < ``init_app`` options. Invalid options raise
-    :class:`~corsware.CORSConfigError` from ``init_app``, at start-up.
+    ``CORS_*`` config (apps only: a blueprint has no config) < constructor options <
+    ``init_app`` options. Invalid options raise :class:`~corsware.CORSConfigError` from
+    ``init_app``, at start-up.
 
     The extension object keeps no reference to the app; the state lives in
     ``app.extensions["corsware"]`` (``.policy`` can be reassigned at run time).
+
+    A request Flask routes to a view gets the first of: the view's ``@cross_origin``
+    options, the ``CORS(blueprint)`` of its innermost blueprint that has one, the app's
+    ``CORS(app)``. Resource patterns are matched against the whole path (``request.path``,
+    the blueprint's ``url_prefix`` included), as flask-cors does.
     """
 
-    def __init__(self, app: Flask | None = None, *, policy: CORSPolicy | None = None, **options: Any) -> None:
+    def __init__(
+        self, app: Flask | Blueprint | None = None, *, policy: CORSPolicy | None = None, **options: Any
+    ) -> None:
         if policy is not None and options:
             raise TypeError("pass either policy= or flask-cors options, not both")
         self._policy = policy
@@ -395,24 +521,90 @@ class CORS:
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask, **options: Any) -> None:
-        """Install CORS on ``app`` (once per app)."""
-        if "corsware" in app.extensions:
+    def init_app(self, app: Flask | Blueprint, **options: Any) -> None:
+        """Install CORS on ``app`` or on a blueprint (once per app or blueprint)."""
+        if self._policy is not None and options:
+            raise TypeError("this CORS() was given policy=; init_app cannot add options")
+        if isinstance(app, Blueprint):
+            self._init_blueprint(app, options)
+            return
+        state = app.extensions.get("corsware")
+        if isinstance(state, _State) and state.app_wide:
             raise RuntimeError("corsware.flask.CORS is already installed on this app")
         if self._policy is not None:
-            if options:
-                raise TypeError("this CORS() was given policy=; init_app cannot add options")
             policy = self._policy
         else:
             policy = policy_from_options({**options_from_config(app.config), **self._options, **options})
-        state = _State(app, app.wsgi_app, policy)
-        app.extensions["corsware"] = state
-        # Build the policies of views decorated so far now, so their errors show at start-up.
-        for endpoint in state.decorated_endpoints():
-            view_policy(app, getattr(app.view_functions[endpoint], _VIEW_OPTIONS))
-        # First of the app's before_request functions: it answers preflights before the others.
-        app.before_request_funcs.setdefault(None, []).insert(0, state.before_request)
-        app.wsgi_app = _Dispatch(state)  # type: ignore[method-assign]
+        if isinstance(state, _State):  # installed by a CORS blueprint's registration
+            state.policy = policy
+            state.app_wide = True
+        else:
+            _install(app, policy)
+
+    def _init_blueprint(self, blueprint: Blueprint, options: dict[str, Any]) -> None:
+        if blueprint in _BLUEPRINTS:
+            raise RuntimeError(f"corsware.flask.CORS is already installed on the blueprint {blueprint.name!r}")
+        # flask-cors reads no CORS_* config for a blueprint (it has none); the policy is
+        # built now, so its errors show at start-up.
+        policy = self._policy if self._policy is not None else policy_from_options({**self._options, **options})
+        _MODE.routed = True  # from now on the extension's wrappers let Flask route each request
+        _BLUEPRINTS[blueprint] = policy
+        if getattr(blueprint, "_got_registered_once", False):
+            # Already registered (flask-cors fails here: Flask refuses setup methods now).
+            # Apps with corsware find the policy at request time through app.blueprints;
+            # the others cannot be reached from here (Flask keeps no list of them).
+            _watch_unreachable_apps()
+        else:
+            blueprint.record(_on_register)  # each registration installs the wrapper on its app
+
+
+def _install(app: Flask, policy: CORSPolicy | None) -> _State:
+    state = _State(app, app.wsgi_app, policy)
+    app.extensions["corsware"] = state
+    # Build the policies of views decorated so far now, so their errors show at start-up.
+    for endpoint in state.decorated_endpoints():
+        view_policy(app, getattr(app.view_functions[endpoint], _VIEW_OPTIONS))
+    # First of the app's before_request functions: it answers preflights before the others.
+    app.before_request_funcs.setdefault(None, []).insert(0, state.before_request)
+    app.wsgi_app = _Dispatch(state)  # type: ignore[method-assign]
+    return state
+
+
+def _on_register(setup: BlueprintSetupState) -> None:
+    """A CORS blueprint is registered: its app needs the wrapper (without app-wide CORS
+    unless ``CORS(app)`` installs it, before or after)."""
+    app = setup.app
+    if not isinstance(app, Flask):
+        raise TypeError(f"corsware.flask supports Flask apps, not {type(app).__name__}")
+    if not isinstance(app.extensions.get("corsware"), _State):
+        _install(app, None)
+
+
+_WATCH_LOCK: Final = threading.Lock()
+_WATCHING: list[Callable[..., None]] = []
+
+
+def _watch_unreachable_apps() -> None:
+    """Connect (once) a ``request_started`` receiver that refuses, loudly, a request routed to
+    a CORS blueprint in an app that has no corsware wrapper: the blueprint was registered
+    there before ``CORS(blueprint)``, so its CORS could not be installed."""
+    with _WATCH_LOCK:
+        if not _WATCHING:
+            _WATCHING.append(_refuse_unreachable)  # blinker keeps a weak reference only
+            request_started.connect(_refuse_unreachable)
+
+
+def _refuse_unreachable(sender: Flask, **extra: Any) -> None:
+    if isinstance(sender.extensions.get("corsware"), _State):
+        return
+    rule = request.url_rule
+    if rule is None or blueprint_policy(sender, rule.endpoint) is None:
+        return
+    raise RuntimeError(
+        f"the blueprint of {rule.endpoint!r} has corsware CORS, but it was registered on this app before "
+        "CORS(blueprint) was called, and the app has no corsware extension: call CORS(blueprint) before "
+        "app.register_blueprint(blueprint), or install CORS(app, resources={}) on the app (no app-wide CORS)"
+    )
 
 
 def view_policy(app: Flask, options: dict[str, Any]) -> CORSPolicy:
@@ -454,15 +646,17 @@ def cross_origin(*, policy: CORSPolicy | None = None, **options: Any) -> Callabl
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            target: Callable[..., Any] = view
             if request.method == "OPTIONS" and not _is_preflight():
-                # As flask-cors: ordinary OPTIONS requests get Flask's default answer.
-                return current_app.make_default_options_response()
+                # As flask-cors: an ordinary OPTIONS request gets Flask's default answer, with
+                # the CORS headers of an actual request (it is one: Fetch §"CORS protocol").
+                target = _default_options
             routing = request.environ.get(_ENVIRON_KEY)
             if isinstance(routing, _Routing) and current_app.extensions.get("corsware") in routing.states:
                 # This app's own extension recorded the view's policy and applies it. (An
                 # outer app's extension does not count: the view answers by itself.)
-                return current_app.ensure_sync(view)(*args, **kwargs)
-            return _standalone(view, args, kwargs, stored)
+                return current_app.ensure_sync(target)(*args, **kwargs)
+            return _standalone(target, args, kwargs, stored)
 
         setattr(wrapper, _VIEW_OPTIONS, stored)
         # Let OPTIONS reach the wrapper (Flask would otherwise answer it without the view).
@@ -471,6 +665,11 @@ def cross_origin(*, policy: CORSPolicy | None = None, **options: Any) -> Callabl
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def _default_options(*args: Any, **kwargs: Any) -> Response:
+    """Flask's own answer to an ordinary ``OPTIONS`` request (the ``Allow`` header)."""
+    return current_app.make_default_options_response()
 
 
 def _is_preflight() -> bool:

@@ -603,3 +603,257 @@ def test_standalone_view_under_an_outer_extension_answers_itself() -> None:
         # The inner app's undecorated view: the outer app-wide policy, as before.
         assert c.get("/inner/plain", headers={"Origin": OTHER}).headers["access-control-allow-origin"] == OTHER
     assert calls == ["PUT", "PUT"]
+
+
+# -- @cross_origin on the shared table, with and without the extension ------------------------
+
+
+def decorated_table_app(policy: dict[str, Any], with_extension: bool) -> flask.Flask:
+    """The shared table's app, its catch-all view decorated with ``@cross_origin``."""
+    from . import apps
+
+    app = apps.flask_app()
+    app.view_functions["everything"] = cross_origin(policy=CORSPolicy(**policy))(app.view_functions["everything"])
+    if with_extension:
+        CORS(app, resources={})
+    return app
+
+
+#: The methods of the shared table's catch-all view (tests/apps.py).
+TABLE_VIEW_METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}
+
+
+def _decorated_case(case: Any) -> Any:
+    """What a decorated view answers: as the table says, except that an ordinary OPTIONS
+    request gets Flask's default OPTIONS answer (as with flask-cors), not the view's."""
+    import dataclasses
+
+    if case.method == "OPTIONS" and not any(k.lower() == "access-control-request-method" for k, _ in case.headers):
+        return dataclasses.replace(case, reaches_app=False, body=b"")
+    return case
+
+
+@pytest.mark.parametrize("with_extension", [True, False], ids=["with CORS(app, resources={})", "standalone"])
+@pytest.mark.parametrize("case", _shared_cases())
+def test_cross_origin_shared_table_in_both_modes(case: Any, with_extension: bool) -> None:
+    """A ``@cross_origin`` view answers alike with and without the extension (README and
+    docs/flask.md promise it), ordinary OPTIONS requests included."""
+    from .drivers import Response
+    from .test_http_cases import check
+
+    if case.path == "/raise" and not with_extension:
+        pytest.skip("documented: an unhandled exception needs the extension to carry CORS headers")
+    acrm = [v for k, v in case.headers if k.lower() == "access-control-request-method"]
+    if with_extension and acrm and acrm[0] not in TABLE_VIEW_METHODS:
+        pytest.skip("documented: with the extension, a preflight for a method no view serves gets the app's rules")
+    app = decorated_table_app(case.policy, with_extension)
+    with client(app) as c:
+        resp = c.request(case.method, case.path, headers=case.headers)
+    got = Response(resp.status_code, _headers_of(resp), resp.content, bool(app.config["CALLS"]))
+    check(_decorated_case(case), got)
+
+
+def _headers_of(resp: httpx.Response) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in resp.headers.raw]
+
+
+# -- Blueprints: CORS(blueprint), as flask-cors ----------------------------------------------
+
+
+def make_api_blueprint(calls: list[str]) -> flask.Blueprint:
+    bp = flask.Blueprint("api", __name__)
+
+    @bp.route("/items", methods=["GET", "PUT"])
+    def items() -> str:
+        calls.append("items")
+        return "items"
+
+    @bp.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("unhandled")
+
+    @bp.route("/abort")
+    def abort() -> str:
+        flask.abort(400)
+
+    @bp.route("/decorated")
+    @cross_origin(origins=[OTHER])
+    def decorated() -> str:
+        return "decorated"
+
+    @bp.before_request
+    def hook() -> None:
+        calls.append("bp before_request")
+
+    return bp
+
+
+def blueprint_app(setup: str, calls: list[str]) -> flask.Flask:
+    """The ``api`` blueprint (CORS: APP, PUT, max_age 5) under ``/v1`` and ``/v2``.
+
+    ``setup`` says which CORS the app has and in which order it is installed."""
+    bp = make_api_blueprint(calls)
+    app = flask.Flask(__name__)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/plain")
+    def plain() -> str:
+        calls.append("plain")
+        return "plain"
+
+    bp_options: dict[str, Any] = {"origins": [APP], "methods": ["PUT"], "max_age": 5}
+    if setup == "app-wide first":
+        CORS(app, origins=[OTHER])
+    if setup == "init_app(bp)":
+        CORS().init_app(bp, **bp_options)
+    elif setup != "registered before CORS(bp)":
+        CORS(bp, **bp_options)
+    app.register_blueprint(bp, url_prefix="/v1")
+    app.register_blueprint(bp, url_prefix="/v2", name="api2")  # twice, another prefix
+    if setup == "registered before CORS(bp)":
+        CORS(app, origins=[OTHER])
+        CORS(bp, **bp_options)
+    if setup == "app-wide after":
+        CORS(app, origins=[OTHER])
+    return app
+
+
+ONLY = ["blueprint only", "init_app(bp)"]
+WITH_APP = ["app-wide first", "app-wide after", "registered before CORS(bp)"]
+
+# (method, path, headers, status, allowed origin in blueprint-only apps, with app-wide CORS too)
+BLUEPRINT = [
+    pytest.param("GET", "/v1/items", {"Origin": APP}, 200, APP, APP, id="url_prefix: the blueprint's rules"),
+    pytest.param("GET", "/v2/items", {"Origin": APP}, 200, APP, APP, id="second registration, other prefix"),
+    pytest.param("GET", "/v1/items", {"Origin": OTHER}, 200, None, None,
+                 id="origin refused by the blueprint: the app's rules do not apply"),
+    pytest.param("OPTIONS", "/v1/items", pf(APP, "PUT"), 204, APP, APP, id="preflight: the blueprint's"),
+    pytest.param("OPTIONS", "/v2/items", pf(OTHER, "PUT"), 403, None, None, id="preflight refused by the blueprint"),
+    pytest.param("GET", "/v1/boom", {"Origin": APP}, 500, APP, APP, id="unhandled exception in a blueprint view"),
+    pytest.param("GET", "/v1/abort", {"Origin": APP}, 400, APP, APP, id="HTTP error in a blueprint view"),
+    pytest.param("GET", "/v1/decorated", {"Origin": OTHER}, 200, OTHER, OTHER,
+                 id="@cross_origin in the blueprint wins"),
+    pytest.param("GET", "/plain", {"Origin": OTHER}, 200, None, OTHER, id="app route: the app's rules or none"),
+    pytest.param("GET", "/v1/nowhere", {"Origin": OTHER}, 404, None, OTHER,
+                 id="404 under the prefix: no blueprint, the app's rules"),
+    pytest.param("OPTIONS", "/plain", pf(OTHER, "GET"), None, None, OTHER,
+                 id="preflight to an app route: Flask's answer or the app's"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("setup", ONLY + WITH_APP)
+@pytest.mark.parametrize(("method", "path", "headers", "status", "only", "with_app"), BLUEPRINT)
+def test_blueprint_cors(
+    setup: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    status: int | None,
+    only: str | None,
+    with_app: str | None,
+) -> None:
+    calls: list[str] = []
+    app = blueprint_app(setup, calls)
+    app_wide = setup in WITH_APP
+    with client(app) as c:
+        got = c.request(method, path, headers=headers)
+    allowed = with_app if app_wide else only
+    if status is None:  # preflight to an app route: 204 from corsware, or Flask's own 200
+        status = 204 if app_wide else 200
+    assert (got.status_code, got.headers.get("access-control-allow-origin")) == (status, allowed)
+    if allowed is None and not app_wide and not path.startswith("/v"):
+        assert "vary" not in got.headers  # blueprint-only CORS leaves the app's routes untouched
+    elif allowed is not None and method != "OPTIONS":
+        assert got.headers["vary"] == "Origin"
+    if method == "OPTIONS" and path.startswith("/v"):
+        assert calls == []  # preflights never reach the view nor the blueprint's hooks
+        if status == 204:
+            assert (got.headers["access-control-allow-methods"], got.headers["access-control-max-age"]) == ("PUT", "5")
+
+
+def test_blueprint_unhandled_exception_reraised_with_headers() -> None:
+    """Blueprint-only CORS: Flask re-raises (testing); the 500 still carries the headers."""
+    app = blueprint_app("blueprint only", [])
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    status, headers, _, error = call_wsgi(app, Request("GET", "/v1/boom", [("Origin", APP)]))
+    assert (status, isinstance(error, RuntimeError)) == (500, True)
+    assert ("access-control-allow-origin", APP) in headers
+
+
+def test_blueprint_on_several_apps() -> None:
+    bp = make_api_blueprint([])
+    CORS(bp, origins=[APP])
+    one, two = flask.Flask("one"), flask.Flask("two")
+    one.register_blueprint(bp)
+    two.register_blueprint(bp, url_prefix="/api")
+    CORS(two, origins=[OTHER])
+    for app, path in [(one, "/items"), (two, "/api/items")]:
+        with client(app) as c:
+            assert c.get(path, headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+
+
+def test_blueprint_resources_match_the_whole_path() -> None:
+    """As flask-cors: resources are matched against request.path, url_prefix included."""
+    bp = make_api_blueprint([])
+    CORS(bp, resources={"/v1/*": {"origins": [APP]}})
+    app = flask.Flask(__name__)
+    app.register_blueprint(bp, url_prefix="/v1")
+    app.register_blueprint(bp, url_prefix="/v2", name="api2")
+    with client(app) as c:
+        assert c.get("/v1/items", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+        assert "access-control-allow-origin" not in c.get("/v2/items", headers={"Origin": APP}).headers
+
+
+def test_nested_blueprints_innermost_cors_wins() -> None:
+    parent, child, other = (
+        flask.Blueprint("parent", __name__),
+        flask.Blueprint("child", __name__),
+        flask.Blueprint("other", __name__),
+    )
+    for bp in (child, other):
+
+        @bp.route("/x")
+        def x() -> str:
+            return "x"
+
+    CORS(parent, origins=[OTHER])
+    CORS(child, origins=[APP])
+    parent.register_blueprint(child, url_prefix="/child")
+    parent.register_blueprint(other, url_prefix="/other")
+    app = flask.Flask(__name__)
+    app.register_blueprint(parent, url_prefix="/p")
+    with client(app) as c:
+        assert c.get("/p/child/x", headers={"Origin": APP}).headers["access-control-allow-origin"] == APP
+        assert c.get("/p/other/x", headers={"Origin": OTHER}).headers["access-control-allow-origin"] == OTHER
+
+
+def test_blueprint_registered_before_cors_on_an_app_without_corsware() -> None:
+    """Flask keeps no list of the apps a blueprint is on: such an app is told what to write."""
+    bp = make_api_blueprint([])
+    app = flask.Flask(__name__)
+    app.testing = True
+    app.register_blueprint(bp)
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    CORS(bp, origins=[APP])
+    with app.test_client() as c:
+        with pytest.raises(RuntimeError, match=r"CORS\(blueprint\) before app.register_blueprint"):
+            c.get("/items", headers={"Origin": APP})
+        assert c.get("/plain").status_code == 200
+
+
+def test_blueprint_cors_errors() -> None:
+    bp = flask.Blueprint("bp", __name__)
+    with pytest.raises(CORSConfigError, match="supports_credentials"):
+        CORS(bp, supports_credentials=True)
+    CORS(bp, origins=[APP])
+    with pytest.raises(RuntimeError, match="already installed on the blueprint 'bp'"):
+        CORS(bp)
+    app = flask.Flask(__name__)
+    app.register_blueprint(bp)
+    CORS(app)
+    with pytest.raises(RuntimeError, match="already installed on this app"):
+        CORS(app)
