@@ -17,6 +17,7 @@ from typing import Final
 
 from ._callback import call_origin_callback
 from ._errors import Problem
+from ._regex_witness import witness_pairs
 
 __all__ = [
     "MAX_ORIGIN_LENGTH",
@@ -26,7 +27,9 @@ __all__ = [
     "is_own_origin",
     "parse_origin_pattern",
     "parse_request_origin",
+    "public_suffix_of",
     "regex_problems",
+    "registrable_domain",
 ]
 
 #: Request Origin values longer than this are refused before any other work. A serialised
@@ -406,21 +409,261 @@ class OriginMatcher:
         return call_origin_callback(self._callback, origin)
 
 
-_LOOKALIKE_SUFFIX = "corsware-lookalike.invalid"
+_LOOKALIKE_SUFFIX: Final = "corsware-lookalike.invalid"
+
+#: What a probe puts after a domain the regex names (``example.com.attacker.net``,
+#: ``example.com.evil``, ``example.com.co.uk``): hyphen-free, real TLDs, multi-label suffixes.
+_TRAILERS: Final = ("attacker.net", "attacker.com", "attacker.co.uk", "evil", "com", "net", "org", "io", "co.uk")
+#: Hosts no regex written for one's own sites admits: other registrable domains under real
+#: TLDs and multi-label suffixes, hyphen-free, digit and mixed labels, punycode, a single
+#: label, sites on shared hosting suffixes, and IP literals.
+_FOREIGN_HOSTS: Final = (
+    "attacker.com", "attacker.net", "attacker.org", "attacker.io", "attacker.co.uk", "attacker.com.au",
+    "attacker.dev", "a.co", "x1.io", "123.com", "1-2.net", "a.b.attacker.com", "xn--80ak6aa92e.com",
+    "attacker", "corsware-probe.invalid", "attacker.github.io", "attacker.herokuapp.com",
+    "attacker.vercel.app", "203.0.113.7", "[2001:db8::1]",
+)  # fmt: skip
+#: Probes are tried on at most this many (scheme, port) pairs and derived from at most this
+#: many witnesses: construction stays in the milliseconds whatever the regex.
+_MAX_ENDS: Final = 6
+_MAX_SEEDS: Final = 8
+
+_Parts = tuple[str, str, "str | None"]
 
 
-def regex_problems(regex: re.Pattern[str], field: str, credentials: bool) -> list[Problem]:
-    """Find lookalike hosts a configured origin regex would admit, by probing it.
+def public_suffix_of(host: str) -> str:
+    """The longest public suffix ``host`` ends with: a known shared suffix, else its TLD."""
+    labels = host.split(".")
+    for i in range(len(labels)):
+        candidate = ".".join(labels[i:])
+        if candidate in _PUBLIC_SUFFIXES:
+            return candidate
+    return labels[-1]
 
-    Probes are built from the domain names written in the regex: ``evil<domain>``,
-    ``<domain>.<attacker>``, and the domain with one of its dots replaced (an unescaped
-    ``.``). A regex that fullmatches any probe is refused, naming the probe it admits
-    (Starlette #800, flask-cors #209).
+
+def registrable_domain(host: str) -> str | None:
+    """The domain someone registers to own ``host`` (``example.co.uk`` for ``a.example.co.uk``).
+
+    An IP literal is its own registrable domain; a public suffix (``com``, ``github.io``)
+    has none.
     """
+    if host.startswith("[") or _IPV4_RE.fullmatch(host):
+        return host
+    suffix = public_suffix_of(host)
+    if host == suffix:
+        return None
+    return host[: -len(suffix) - 1].rsplit(".", 1)[-1] + "." + suffix
+
+
+def _origin(scheme: str, host: str, port: str | None) -> str:
+    return f"{scheme}://{host}" + ("" if port is None else f":{port}")
+
+
+@dataclass
+class _Zones:
+    """What a regex names literally, learnt from its text and from pairs of witnesses."""
+
+    domains: set[str]  # registrable domains: the domain and every subdomain are the user's
+    hosts: set[str]  # single hosts with no registrable domain (``intranet``, ``github.io``)
+    suffixes: set[str]  # public suffixes under which a character class picks the site
+
+    def judge(self, host: str) -> str | None:
+        """None if ``host`` is the user's (named, or loopback); else the public suffix the
+        regex opened (``"github.io"``), or ``""`` for a host outside everything it names."""
+        if is_loopback_host(host) or host in self.hosts:
+            return None
+        if any(host == d or host.endswith("." + d) for d in self.domains):
+            return None
+        return next((s for s in sorted(self.suffixes) if host.endswith("." + s)), "")
+
+
+def regex_problems(
+    regex: re.Pattern[str],
+    field: str,
+    credentials: bool,
+    *,
+    allow_insecure: bool = False,
+    allow_public_suffix: bool = False,
+) -> list[Problem]:
+    """Find what a configured origin regex admits beyond the sites it names, by probing it.
+
+    The regex is first written out into "witnesses" (``_regex_witness``): strings it
+    matches, one per path through its alternations, twice with different characters where
+    a class leaves a choice. A registrable domain both copies share is one the regex
+    *names* (``example.com`` in ``https://(app|admin)\\.example\\.com``); so is every domain
+    written literally in its text (``example\\.com``), as before.
+
+    The probes, each tried with ``https`` and ``http`` and with every scheme and port the
+    witnesses use:
+
+    - lookalikes of each named domain ``d`` (refused whatever the credentials, code
+      ``regex_matches_lookalike``): ``evil<d>``, ``evil-<d>``, ``attacker<d>``, ``1<d>``,
+      ``<d>.corsware-lookalike.invalid``, ``a.<d>.corsware-lookalike.invalid``, ``<d>``
+      followed by more labels (``<d>.attacker.net``, ``<d>.attacker.com``, ``<d>.evil``,
+      ``<d>.com``, ``.net``, ``.org``, ``.io``, ``.co.uk``, ``.attacker.co.uk``, also after
+      ``a.``, ``1.`` and ``www.``), ``<d>`` glued to more text (``<d>attacker.net``,
+      ``<d>-attacker.net``, ``<d>x``), and ``<d>`` with a dot replaced by ``x``, ``-``,
+      ``1`` or nothing (an unescaped ``.``); never a host under ``d`` itself;
+    - with credentials, foreign hosts (``_FOREIGN_HOSTS``: ``attacker.com``, ``.net``,
+      ``.org``, ``.io``, ``.co.uk``, ``.com.au``, ``.dev``, ``a.co``, ``x1.io``,
+      ``123.com``, ``1-2.net``, ``a.b.attacker.com``, punycode, a single label,
+      ``attacker.github.io`` and other shared-hosting sites, IPv4 and IPv6 literals), the
+      same suffix and glue forms after each witness's host, and the witnesses themselves.
+
+    With credentials, a matched probe outside every named domain is refused: under a public
+    suffix whose site a class chooses (``[a-z0-9-]+\\.github\\.io``, ``.*\\.com``) as
+    ``public_suffix_pattern_with_credentials``, like ``https://*.github.io``; anywhere
+    else as ``regex_matches_any_origin``. A match with plain ``http``/``ws`` to a host that
+    is not loopback is ``insecure_origin_with_credentials``, like ``http://app.example.com``.
+    The two ``dangerously_*`` opt-ins lift the last two, as for plain origins (Starlette
+    #800, flask-cors #209, sanic-cors CVE-2026-37737).
+    """
+    pattern = regex.pattern
+    verdicts: dict[str, bool] = {}
+
+    def admits(origin: str) -> bool:
+        if origin not in verdicts:
+            verdicts[origin] = regex.fullmatch(origin) is not None
+        return verdicts[origin]
+
+    def admitted_parts(text: str) -> _Parts | None:
+        if not admits(text):
+            return None
+        parts = parse_request_origin(text)
+        if parts is None or _host_problem(parts[1], allow_ip=True) is not None:
+            return None
+        return parts
+
+    zones = _Zones(set(), set(), set())
+    witnesses: dict[_Parts, bool] = {}  # admitted origins -> whether their pair agreed
+    for first, second in witness_pairs(regex):
+        a = admitted_parts(first)
+        if a is None:
+            continue
+        b = admitted_parts(second)
+        witnesses[a] = witnesses.get(a, False) or b is not None
+        if b is None or (is_loopback_host(a[1]) and is_loopback_host(b[1])):
+            continue
+        ra, rb = registrable_domain(a[1]), registrable_domain(b[1])
+        if ra is not None and ra == rb:
+            zones.domains.add(ra)
+        elif ra is None and a[1] == b[1]:
+            zones.hosts.add(a[1])
+        elif public_suffix_of(a[1]) == public_suffix_of(b[1]):
+            zones.suffixes.add(public_suffix_of(a[1]))
+    written = _regex_domains(pattern)
+    for domain in written:
+        registrable = registrable_domain(domain)
+        if registrable is None:
+            zones.suffixes.add(domain)
+        else:
+            zones.domains.add(registrable)
+
+    ends: list[tuple[str, str | None]] = [("https", None), ("http", None)]
+    for scheme, _host, port in witnesses:
+        if (scheme, port) not in ends and len(ends) < _MAX_ENDS:
+            ends.append((scheme, port))
+    seeds = written + sorted(d for d in zones.domains if d not in written and not d.startswith("["))
+
     problems: list[Problem] = []
-    domains = _regex_domains(regex.pattern)
+    lookalikes = _lookalike_probes(written, seeds, ends)
+    hit = next((probe for probe in lookalikes if admits(probe)), None)
+    if hit is not None:
+        problems.append(
+            Problem(
+                field,
+                pattern,
+                "regex_matches_lookalike",
+                f"{pattern!r} also matches the lookalike origin {hit!r}: escape "
+                "dots as '\\.' and anchor the host, e.g. r'https://([a-z0-9-]+\\.)*example\\.com'",
+            )
+        )
+    if not credentials:
+        return problems
+
+    candidates = [_origin(scheme, host, port) for host in _FOREIGN_HOSTS for scheme, port in ends]
+    candidates += lookalikes
+    for scheme, host, port in list(witnesses)[:_MAX_SEEDS]:
+        candidates += [_origin(scheme, probe, port) for probe in _foreign_near(host)]
+    candidates += [_origin(*parts) for parts, paired in witnesses.items() if paired]
+    admitted = [p for p in dict.fromkeys(candidates) if admits(p)]
+    admitted_parts_list = [parts for parts in map(parse_request_origin, admitted) if parts is not None]
+
+    outside = next((_origin(*p) for p in admitted_parts_list if zones.judge(p[1]) == ""), None)
+    if outside is not None and hit is None:  # a lookalike is already the same mistake, reported
+        problems.append(_outside_problem(field, pattern, outside, zones))
+
+    insecure_pool = admitted_parts_list + list(witnesses)
+    insecure_pool += [("http", host, port) for scheme, host, port in witnesses if scheme == "https"]
+    insecure = next(
+        (
+            _origin(*p)
+            for p in insecure_pool
+            if p[0] in ("http", "ws") and not is_loopback_host(p[1]) and admits(_origin(*p))
+        ),
+        None,
+    )
+    if insecure is not None and not allow_insecure:
+        fix = None
+        if outside is None and hit is None:  # else the https-only regex would still be refused
+            fix = _https_only(regex, [p for p in verdicts if verdicts[p] and p.startswith(("http:", "ws:"))])
+        hint = f"write {fix!r}" if fix else "match only https:// origins (loopback is exempt)"
+        problems.append(
+            Problem(
+                field,
+                pattern,
+                "insecure_origin_with_credentials",
+                f"{pattern!r} matches the plain-{insecure.split(':', 1)[0]} origin {insecure!r}, so any "
+                f"network attacker can run script as it and read credentialed responses; {hint}, or set "
+                "dangerously_allow_insecure_origins=True",
+            )
+        )
+
+    opened = next(((_origin(*p), s) for p in admitted_parts_list if (s := zones.judge(p[1]))), None)
+    if opened is not None and not allow_public_suffix:
+        probe, suffix = opened
+        example = f"https://your-site\\.{re.escape(suffix)}"
+        problems.append(
+            Problem(
+                field,
+                pattern,
+                "public_suffix_pattern_with_credentials",
+                f"{pattern!r} matches {probe!r}: it covers every site under the public suffix "
+                f"{suffix!r}, which strangers can register; name your own sites, e.g. "
+                f"{example!r}, or set dangerously_allow_public_suffix_patterns=True",
+            )
+        )
+    return problems
+
+
+def _outside_problem(field: str, pattern: str, probe: str, zones: _Zones) -> Problem:
+    named = sorted(zones.domains | zones.hosts)
+    if not named:
+        return Problem(
+            field,
+            pattern,
+            "regex_matches_any_origin",
+            f"{pattern!r} names no domain of yours and matches other sites' origins (e.g. "
+            f"{probe!r}), which with allow_credentials=True lets every site it matches read "
+            "users' data; list the origins or write a regex that names your domain, e.g. "
+            "'https://([a-z0-9-]+\\.)*example\\.com'",
+        )
+    first = next((d for d in named if not d.startswith("[")), "example.com")
+    example = f"https://([a-z0-9-]+\\.)*{re.escape(first)}"
+    return Problem(
+        field,
+        pattern,
+        "regex_matches_any_origin",
+        f"{pattern!r} also matches {probe!r}, outside the domains it names "
+        f"({', '.join(named)}), which with allow_credentials=True lets that site (and every "
+        f"site like it) read users' data; anchor the host to your domain, e.g. {example!r}",
+    )
+
+
+def _lookalike_probes(written: list[str], seeds: list[str], ends: list[tuple[str, str | None]]) -> list[str]:
+    """Hosts that look like a named domain but are not it, nor under it, as origins."""
     probes: list[str] = []
-    for domain in domains:
+    for domain in written:  # the original probes first: their messages are documented
         for scheme in ("https", "http"):
             probes += [
                 f"{scheme}://evil{domain}",
@@ -432,33 +675,58 @@ def regex_problems(regex: re.Pattern[str], field: str, credentials: bool) -> lis
                 if ch == ".":
                     swapped = domain[:i] + "x" + domain[i + 1 :]
                     probes += [f"{scheme}://{swapped}", f"{scheme}://a.{swapped}"]
-    for probe in probes:
-        if regex.fullmatch(probe):
-            problems.append(
-                Problem(
-                    field,
-                    regex.pattern,
-                    "regex_matches_lookalike",
-                    f"{regex.pattern!r} also matches the lookalike origin {probe!r}: escape "
-                    "dots as '\\.' and anchor the host, e.g. r'https://([a-z0-9-]+\\.)*example\\.com'",
-                )
-            )
-            break
-    if credentials:
-        for probe in ("https://corsware-probe.invalid", "http://corsware-probe.invalid"):
-            if regex.fullmatch(probe):
-                problems.append(
-                    Problem(
-                        field,
-                        regex.pattern,
-                        "regex_matches_any_origin",
-                        f"{regex.pattern!r} matches any origin (e.g. {probe!r}), which with "
-                        "allow_credentials=True lets every site read users' data; list the "
-                        "origins or write a regex that names your domain",
-                    )
-                )
-                break
-    return problems
+    for domain in seeds:
+        hosts = [f"attacker{domain}", f"1{domain}", f"{domain}attacker.net", f"{domain}-attacker.net", f"{domain}x"]
+        for prefix in ("", "a.", "1.", "www."):
+            hosts += [f"{prefix}{domain}.{trailer}" for trailer in _TRAILERS]
+            hosts += [
+                f"{prefix}{domain[:i]}{glue}{domain[i + 1 :]}"
+                for i, ch in enumerate(domain)
+                if ch == "."
+                for glue in ("x", "-", "1", "")
+            ]
+        hosts = [h for h in hosts if h != domain and not h.endswith("." + domain)]
+        probes += [_origin(scheme, host, port) for scheme, port in ends for host in hosts]
+    return list(dict.fromkeys(probes))
+
+
+def _foreign_near(host: str) -> list[str]:
+    """Hosts near an admitted one but registered by someone else."""
+    if host.startswith("[") or _IPV4_RE.fullmatch(host):
+        return []
+    near = [f"{host}.{trailer}" for trailer in _TRAILERS]
+    near += [f"attacker{host}", f"attacker-{host}", f"{host}attacker.net"]
+    registrable = registrable_domain(host)
+    if registrable is not None:
+        prefix = host[: -len(registrable)]
+        near.append(f"{prefix}attacker{registrable}")
+        near += [f"{prefix}{registrable[:i]}x{registrable[i + 1 :]}" for i, ch in enumerate(registrable) if ch == "."]
+    return near
+
+
+_HTTP_PREFIXES: Final = (
+    "https?://", "http://", "(http|https)://", "(https|http)://", "(https?)://", "(?:https?)://",
+    "(?:http|https)://", "(?:https|http)://", "http(s)?://", "http(?:s)?://", "https{0,1}://",
+)  # fmt: skip
+
+
+def _https_only(regex: re.Pattern[str], insecure: list[str]) -> str | None:
+    """The regex with its scheme written as ``https://`` only, if that removes every plain
+    origin it was seen to match; None when the scheme is not a simple prefix."""
+    text = regex.pattern
+    anchor = "^" if text.startswith("^") else ""
+    body = text[len(anchor) :]
+    for prefix in _HTTP_PREFIXES:
+        if body.startswith(prefix):
+            fixed = anchor + "https://" + body[len(prefix) :]
+            try:
+                compiled = re.compile(fixed, regex.flags)
+            except re.error:  # pragma: no cover - replacing a prefix keeps the regex valid
+                return None
+            if not any(compiled.fullmatch(origin) for origin in insecure):
+                return fixed
+            return None
+    return None
 
 
 _DOMAIN_IN_REGEX = re.compile(r"(?:[a-z0-9\-]+(?:\\?\.|\[\.\]))+[a-z]{2,63}", re.IGNORECASE)

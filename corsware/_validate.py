@@ -120,7 +120,7 @@ def validate(
     allow_psl = _flag("dangerously_allow_public_suffix_patterns", dangerously_allow_public_suffix_patterns, problems)
 
     _validate_origins(s, allow_origins, allow_null, allow_insecure, allow_psl, problems)
-    _validate_regexes(s, allow_origin_regex, problems)
+    _validate_regexes(s, allow_origin_regex, allow_insecure, allow_psl, problems)
     _validate_methods(s, allow_methods, problems)
     _validate_headers(s, allow_headers, expose_headers, problems)
 
@@ -240,7 +240,15 @@ def _validate_origins(
             )
 
 
-def _validate_regexes(s: Settings, value: object, problems: list[Problem]) -> None:
+def _validate_regexes(
+    s: Settings, value: object, allow_insecure: bool, allow_psl: bool, problems: list[Problem]
+) -> None:
+    """Compile the origin regexes and probe each one (``regex_problems``).
+
+    With credentials a regex gets the same guards as a plain origin: no plain-http origin
+    that is not loopback, no site under a public suffix (each lifted by its ``dangerously_*``
+    opt-in), and nothing outside the domains it names.
+    """
     if value is None:
         return
     raw: list[object] = list(value) if isinstance(value, (list, tuple)) else [value]
@@ -265,7 +273,13 @@ def _validate_regexes(s: Settings, value: object, problems: list[Problem]) -> No
                 )
             )
             continue
-        found = regex_problems(regex, "allow_origin_regex", s.credentials)
+        found = regex_problems(
+            regex,
+            "allow_origin_regex",
+            s.credentials,
+            allow_insecure=allow_insecure,
+            allow_public_suffix=allow_psl,
+        )
         problems.extend(found)
         if not found:
             s.regexes.append(regex)

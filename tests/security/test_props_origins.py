@@ -130,6 +130,69 @@ def test_lookalikes_never_match(scheme: str, domain: str, sub: str, kind: str) -
         assert decision.header("Access-Control-Allow-Origin") is None
 
 
+# -- origin regexes with credentials: accepted means nothing foreign is admitted -------------
+
+_REGEX_CLASSES = st.sampled_from(["[a-z]+", "[a-z0-9-]+", r"\w+", ".*", ".+", "[a-z0-9.]+", "[^.]+", r"\d+"])
+_REGEX_TRAILERS = st.sampled_from(["", r"(\.[a-z]+)*", r"(:\d+)?", r"[a-z.]*", r"(\.[a-z]+)?", r"\w*"])
+
+
+@st.composite
+def regex_and_attackers(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A credentialed origin regex built from literal labels and classes, and origins an
+    attacker could own around the labels it writes literally."""
+    scheme = draw(st.sampled_from(["https", "https", "https", "https?", "(http|https)", "http"]))
+    # Leading labels chosen freely, then (mostly) literal labels, as real regexes are written.
+    lead = draw(st.lists(st.one_of(LABELS.map(re.escape), _REGEX_CLASSES), min_size=1, max_size=2))
+    parts = lead + draw(st.lists(LABELS.map(re.escape), max_size=2))
+    regex = f"{scheme}://" + r"\.".join(parts) + draw(st.one_of(st.just(""), _REGEX_TRAILERS))
+    literal = [p.replace("\\", "") for p in parts if not any(c in p for c in "[]+*.")]
+    tail = ".".join(literal[-2:]) or "example.com"
+    near = st.sampled_from([f"{tail}.attacker.net", f"attacker{tail}", f"{tail}x", f"a.{tail}.evil", f"{tail}.co"])
+    hosts = st.lists(st.one_of(host(), near, host().map(lambda h: f"{h}.{tail}")), min_size=1, max_size=6)
+    origins = [f"{draw(SCHEMES)}://{h}" for h in draw(hosts)]
+    return regex, origins
+
+
+@BUDGET
+@given(regex_and_attackers())
+@example((r"https://.*\.com", ["https://attacker.com"]))
+@example((r"https://\w+\.\w+", ["https://attacker.com"]))
+@example((r"https://[a-z0-9.]+", ["https://attacker.com", "https://example.com.attacker.net"]))
+@example((r"https://example\.com(\.[a-z]+)*", ["https://example.com.attacker.net"]))
+@example((r"https?://app\.example\.com", ["http://app.example.com"]))
+@example((r"https://[a-z0-9-]+\.github\.io", ["https://attacker.github.io"]))
+def test_credentialed_regex_admits_only_what_it_names(drawn: tuple[str, list[str]]) -> None:
+    """With credentials, an accepted regex admits only https origins whose registrable
+    domain it writes literally (``example\\.com``); everything else was refused at
+    construction (lookalike, foreign site, public suffix, plain http)."""
+    regex, origins = drawn
+    try:
+        policy = CORSPolicy(allow_origin_regex=regex, allow_credentials=True)
+    except CORSConfigError as exc:
+        refused = set(exc.codes)
+    else:
+        refused = set()
+    assert refused <= {
+        "regex_matches_lookalike",
+        "regex_matches_any_origin",
+        "public_suffix_pattern_with_credentials",
+        "insecure_origin_with_credentials",
+    }, (regex, refused)
+    if refused:
+        return
+    for origin in origins:
+        if not policy.evaluate("GET", "/", [("Origin", origin)]).allowed:
+            continue
+        scheme, hostname = origin.split("://", 1)
+        if hostname.rsplit(".", 1)[-1].isdigit():
+            continue  # a numeric last label is no domain name: a browser's URL parser refuses it
+        assert scheme == "https", (regex, origin)
+        # The generated labels hold no multi-label public suffix: the registrable domain is
+        # the last two labels.
+        owned = ".".join(hostname.split(".")[-2:])
+        assert re.escape(owned) in regex, (regex, origin)
+
+
 # -- configured-origin parsing: a normalisation ---------------------------------------------
 
 _TEXT_PARTS = st.tuples(

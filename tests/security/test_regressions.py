@@ -15,6 +15,7 @@ pins them by id, so removing one from the table fails here.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -259,6 +260,37 @@ CONFIG = [
     ("sanic-cors CVE-2026-37737: unanchored-prefix regex", {"allow_origin_regex": r"https://.*example\.com"},
      "regex_matches_lookalike"),
     ("fetch forbidden method: CONNECT", {"allow_origins": [APP], "allow_methods": ["CONNECT"]}, "forbidden_method"),
+    # -- origin regexes, probed beyond hyphenated '.invalid' hosts (finding: regex probe set) --
+    ("regex probe set: 'https://.*\\.com' with credentials admits attacker.com",
+     {"allow_origin_regex": r"https://.*\.com", "allow_credentials": True}, "public_suffix_pattern_with_credentials"),
+    ("regex probe set: 'https://\\w+\\.\\w+' with credentials admits attacker.com",
+     {"allow_origin_regex": r"https://\w+\.\w+", "allow_credentials": True}, "regex_matches_any_origin"),
+    ("regex probe set: 'https://[a-z0-9.]+' with credentials admits attacker.com",
+     {"allow_origin_regex": r"https://[a-z0-9.]+", "allow_credentials": True}, "regex_matches_any_origin"),
+    ("regex probe set: '(\\.[a-z]+)*' after the domain admits example.com.attacker.net",
+     {"allow_origin_regex": r"https://example\.com(\.[a-z]+)*", "allow_credentials": True}, "regex_matches_lookalike"),
+    ("regex probe set: '(\\.[a-z]+)*' after the domain, without credentials",
+     {"allow_origin_regex": r"https://example\.com(\.[a-z]+)*"}, "regex_matches_lookalike"),
+    ("regex probe set: a TLD class after the domain admits app.example.evil",
+     {"allow_origin_regex": r"https://app\.example\.[a-z]+", "allow_credentials": True}, "regex_matches_lookalike"),
+    ("regex probe set: a glued class before the domain admits attacker-example.com",
+     {"allow_origin_regex": r"https://[a-z]+-example\.com", "allow_credentials": True},
+     "public_suffix_pattern_with_credentials"),
+    # -- origin regexes get the plain origins' credential guards (finding: regex credential guards) --
+    ("regex credential guards: 'https?://' admits plain http",
+     {"allow_origin_regex": r"https?://app\.example\.com", "allow_credentials": True},
+     "insecure_origin_with_credentials"),
+    ("regex credential guards: '(http|https)://' with a port admits plain http",
+     {"allow_origin_regex": r"(http|https)://(app|admin)\.example\.com(:\d+)?", "allow_credentials": True},
+     "insecure_origin_with_credentials"),
+    ("regex credential guards: 'wss?://' admits plain ws",
+     {"allow_origin_regex": r"wss?://app\.example\.com", "allow_credentials": True}, "insecure_origin_with_credentials"),
+    ("regex credential guards: a class under github.io is a public-suffix pattern",
+     {"allow_origin_regex": r"https://[a-z0-9-]+\.github\.io", "allow_credentials": True},
+     "public_suffix_pattern_with_credentials"),
+    ("regex credential guards: a class under co.uk is a public-suffix pattern",
+     {"allow_origin_regex": r"https://[a-z0-9-]+\.co\.uk", "allow_credentials": True},
+     "public_suffix_pattern_with_credentials"),
 ]  # fmt: skip
 
 
@@ -277,6 +309,63 @@ def test_regression_config(kwargs: dict[str, Any], code: str, where: str) -> Non
     with pytest.raises(CORSConfigError) as info:
         _construct(where, kwargs)
     assert code in info.value.codes
+
+
+#: Regexes that must stay accepted with credentials: (regex, an origin it allows, origins it must not).
+LEGITIMATE_REGEXES = [
+    (r"https://[a-z0-9-]+\.example\.com", "https://a-1.example.com",
+     ["https://attacker.com", "https://example.com.attacker.net", "https://attackerexample.com"]),
+    (r"https://(app|admin)\.example\.com", "https://admin.example.com", ["https://app.example.com.evil"]),
+    (r"https://pr-\d+\.preview\.example\.com", "https://pr-12.preview.example.com", ["https://pr-1.preview.example.co"]),
+    (r"http://localhost:\d+", "http://localhost:5173", ["http://localhost.attacker.net:5173"]),
+    (r"https://(www\.)?example\.(com|org)", "https://www.example.org", ["https://example.net"]),
+    (r"https://.*\.example\.com", "https://a.b.example.com", ["https://a.example.com.evil.net"]),
+    (re.compile(r"https://(staging|www)\.example\.org(:[0-9]+)?"), "https://www.example.org:8443",
+     ["https://attacker.org"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["core", "wsgi", "asgi"])
+@pytest.mark.parametrize(
+    ("regex", "allowed", "refused"), LEGITIMATE_REGEXES, ids=[str(r[0]) for r in LEGITIMATE_REGEXES]
+)
+def test_regression_regex_guards_keep_legitimate_regexes(
+    regex: str | re.Pattern[str], allowed: str, refused: list[str], where: str
+) -> None:
+    """Control for the regex findings: regexes that name their domain stay accepted with credentials."""
+    _construct(where, {"allow_origin_regex": regex, "allow_credentials": True})
+    policy = CORSPolicy(allow_origin_regex=regex, allow_credentials=True)
+    assert policy.evaluate("GET", "/", [("Origin", allowed)]).header("Access-Control-Allow-Origin") == allowed
+    for origin in refused:
+        assert not policy.evaluate("GET", "/", [("Origin", origin)]).allowed, origin
+
+
+#: The regex credential guards lift with the same opt-ins as plain origins.
+OPTED_IN = [
+    (r"https?://app\.example\.com", {"dangerously_allow_insecure_origins": True}, "http://app.example.com"),
+    (r"https://[a-z0-9-]+\.github\.io", {"dangerously_allow_public_suffix_patterns": True},
+     "https://someone.github.io"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("where", ["core", "wsgi", "asgi"])
+@pytest.mark.parametrize(("regex", "opt_in", "origin"), OPTED_IN, ids=[r[0] for r in OPTED_IN])
+def test_regression_regex_guards_lift_with_the_dangerous_opt_ins(
+    regex: str, opt_in: dict[str, bool], origin: str, where: str
+) -> None:
+    _construct(where, {"allow_origin_regex": regex, "allow_credentials": True, **opt_in})
+    policy = CORSPolicy(allow_origin_regex=regex, allow_credentials=True, **opt_in)  # type: ignore[arg-type]
+    assert policy.evaluate("GET", "/", [("Origin", origin)]).header("Access-Control-Allow-Origin") == origin
+
+
+def test_regression_regex_insecure_message_says_what_to_write() -> None:
+    """The refusal of a regex admitting plain http suggests the https-only regex."""
+    with pytest.raises(CORSConfigError) as info:
+        CORSPolicy(allow_origin_regex=r"https?://app\.example\.com", allow_credentials=True)
+    (problem,) = info.value.problems
+    assert problem.code == "insecure_origin_with_credentials"
+    assert "write 'https://app\\\\.example\\\\.com'" in problem.message, problem.message
+    assert "dangerously_allow_insecure_origins=True" in problem.message
 
 
 def test_regression_config_all_problems_at_once_tower_http() -> None:
