@@ -20,7 +20,6 @@ from ._cache import CacheBudget, PreflightCache
 from ._headers import (
     MAX_REQUEST_HEADERS_LENGTH,
     MAX_REQUEST_METHOD_LENGTH,
-    NON_WILDCARD_REQUEST_HEADERS,
     SAFELISTED_METHODS,
     SAFELISTED_REQUEST_HEADERS,
     is_token,
@@ -62,9 +61,6 @@ _SUMMARIES: Final = {
     "request_method_invalid": "the requested method is not a method token",
     "method_not_allowed": "the method is not in allow_methods",
     "request_headers_invalid": "Access-Control-Request-Headers is too long or not a list of header names",
-    "authorization_not_covered": (
-        "'*' in allow_headers does not cover 'authorization'; add 'Authorization' to allow_headers"
-    ),
     "header_not_allowed": "a request header is not in allow_headers",
     "private_network_not_allowed": "private network access requested, allow_private_network is off",
 }
@@ -262,7 +258,7 @@ class Plan:
         # The fast path for allowed preflights (see _fast_preflight): with explicit method
         # and header lists an allowed answer only varies with the origin and Private
         # Network Access, so everything else is built and encoded here, once.
-        fast = not (s.any_method or s.any_header)
+        fast = not (s.any_method or s.any_header or s.header_patterns)
         self._fast_methods = frozenset(
             m for m in (*s.methods, *SAFELISTED_METHODS) if len(m) <= MAX_REQUEST_METHOD_LENGTH and is_token(m)
         ) if fast else frozenset()  # fmt: skip
@@ -521,24 +517,24 @@ class Plan:
             names = ()
         else:
             denied: list[str] = []
+            patterns = s.header_patterns
             for name in names:
+                # '*' covers every name, Authorization included: the allowed origin's own
+                # script sets that header; ambient credentials are allow_credentials' concern.
                 if (
-                    name in self._headers
+                    s.any_header
+                    or name in self._headers
                     or name in SAFELISTED_REQUEST_HEADERS
-                    or (s.any_header and name not in NON_WILDCARD_REQUEST_HEADERS)
+                    or (patterns and any(p.fullmatch(name) for p in patterns))
                 ):
                     granted.append(name)
                 else:
                     denied.append(name)
             if denied:
-                if s.any_header:
-                    # Fetch "CORS non-wildcard request-header name": '*' never covers it.
-                    problems.append(("authorization_not_covered", _SUMMARIES["authorization_not_covered"]))
-                else:
-                    problems.append(
-                        ("header_not_allowed",
-                         f"request header(s) {escape(', '.join(denied))} not in allow_headers")
-                    )  # fmt: skip
+                problems.append(
+                    ("header_not_allowed",
+                     f"request header(s) {escape(', '.join(denied))} not in allow_headers")
+                )  # fmt: skip
 
         if private_network and not s.private_network:
             problems.append(("private_network_not_allowed", _SUMMARIES["private_network_not_allowed"]))
@@ -572,12 +568,21 @@ class Plan:
             elif self._methods_value:
                 out.append((ACAM, self._methods_value))
             if s.any_header:
+                # With credentials '*' is a literal name (Fetch §"CORS-preflight fetch",
+                # https://fetch.spec.whatwg.org/#cors-preflight-fetch): echo the names. Without,
+                # '*' is a wildcard that browsers do not let cover Authorization ("CORS
+                # non-wildcard request-header name"), so it is named too.
                 if s.credentials:
                     if names:
                         out.append((ACAH, ",".join(names)))
                 else:
-                    value = "*, authorization" if "authorization" in self._headers else "*"
-                    out.append((ACAH, value))
+                    out.append((ACAH, "*, authorization"))
+            elif patterns_granted := [
+                n for n in granted if n not in self._headers and n not in SAFELISTED_REQUEST_HEADERS
+            ]:
+                # Names granted by a header-name pattern cannot be written as a pattern: they
+                # are echoed after the listed ones.
+                out.append((ACAH, ", ".join(filter(None, (self._headers_value, *patterns_granted)))))
             elif self._headers_value:
                 out.append((ACAH, self._headers_value))
             if self._max_age is not None:

@@ -44,7 +44,9 @@ NORMALISED_METHODS: Final = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST
 #: Access-Control-Request-Headers when their *value* is not safelisted (for example
 #: ``Content-Type: application/json``); like Starlette, corsware always allows them.
 SAFELISTED_REQUEST_HEADERS: Final = frozenset({"accept", "accept-language", "content-language", "content-type"})
-#: Fetch "CORS non-wildcard request-header name": never covered by ``*``.
+#: Fetch "CORS non-wildcard request-header name": a literal ``*`` in a response never
+#: covers it, so corsware names it when ``allow_headers`` is ``*`` (and the browser model
+#: of ``corsware explain``/``probe`` judges other servers' answers by it).
 NON_WILDCARD_REQUEST_HEADERS: Final = frozenset({"authorization"})
 #: Fetch "forbidden request-header": scripts can never set these, so allowing them is
 #: meaningless (and usually a misunderstanding, e.g. ``Cookie`` instead of credentials).

@@ -71,7 +71,10 @@ class CORSPolicy:
     ``allow_headers`` (list of str or ``"*"``, default ``[]``)
     :   Request headers scripts may send, case-insensitive. The CORS-safelisted names
         (Accept, Accept-Language, Content-Language, Content-Type) are always allowed.
-        ``"*"`` allows any header except ``Authorization``, which must be listed.
+        ``"*"`` allows any header, ``Authorization`` included. Entries with regex syntax
+        (``r"X-Company-.*"``, as flask-cors documents) are header-name patterns, matched
+        whole and in any case. Names no script can set (forbidden request headers such as
+        ``Cookie``, ``DNT``) are ignored with a warning (:attr:`warnings`).
 
     ``allow_credentials`` (bool, default False)
     :   Send ``Access-Control-Allow-Credentials: true``: cookies and HTTP auth may be sent
@@ -119,7 +122,7 @@ class CORSPolicy:
     Raises ``CORSConfigError`` listing every problem found.
     """
 
-    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings")
+    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings", "_warnings")
 
     def __init__(
         self,
@@ -153,6 +156,17 @@ class CORSPolicy:
         rules, owned = _compile_paths(paths, problems)
         if problems:
             raise CORSConfigError(problems)
+        for warning in settings.warnings:
+            # Harmless no-ops (dropped from the compiled policy): said once, never fatal.
+            logger.warning("CORS policy: %s: %s [%s]", warning.field, warning.message, warning.code)
+        self._warnings: tuple[Problem, ...] = (
+            *settings.warnings,
+            *(
+                Problem(f"paths[{pattern.text!r}].{w.field}", w.value, w.code, w.message)
+                for pattern, policy in rules
+                for w in policy._warnings
+            ),
+        )
         self._kwargs: dict[str, Any] = given
         self._settings: Settings = settings
         matcher = OriginMatcher(
@@ -223,6 +237,14 @@ class CORSPolicy:
     def replace(self, **changes: Any) -> CORSPolicy:
         """Return a new policy with some options changed (this one is immutable)."""
         return type(self)(**{**self._kwargs, **changes})
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """Entries of the configuration that do nothing and were left out of the compiled
+        policy (a forbidden header name in ``allow_headers``, ...), each with a reason code
+        and what to do. Logged at WARNING when the policy is built; ``corsware check`` and
+        Django's system checks report them too. Never a start-up failure."""
+        return self._warnings
 
     # -- request time ------------------------------------------------------------------
 
@@ -371,7 +393,7 @@ class CORSPolicy:
         out: dict[str, Any] = {
             "allow_origins": origins,
             "allow_methods": ["*"] if s.any_method else list(s.methods),
-            "allow_headers": (["*"] if s.any_header else []) + list(s.headers),
+            "allow_headers": (["*"] if s.any_header else []) + list(s.headers) + [p.pattern for p in s.header_patterns],
             "allow_credentials": s.credentials,
             "allow_origin_regex": [r.pattern for r in s.regexes],
             "expose_headers": ["*"] if s.any_expose else list(s.expose),

@@ -40,12 +40,17 @@ class Settings:
     any_method: bool = False
     headers: tuple[str, ...] = ()
     any_header: bool = False
+    #: Header-name patterns (flask-cors's ``r"X-Company-.*"``): fullmatch, case-insensitive.
+    header_patterns: tuple[re.Pattern[str], ...] = ()
     expose: tuple[str, ...] = ()
     any_expose: bool = False
     credentials: bool = False
     max_age: int | None = None
     private_network: bool = False
     callback: Callable[[str], object] | None = None
+    #: Harmless no-ops in the configuration (a forbidden header name in allow_headers, ...):
+    #: dropped from the compiled policy and reported, never a start-up failure.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 def split_comma_list(text: str) -> list[str]:
@@ -337,42 +342,107 @@ def _validate_methods(s: Settings, value: object, problems: list[Problem]) -> No
     s.methods = tuple(methods)
 
 
+#: Regular-expression syntax in an ``allow_headers`` entry: a header-name pattern
+#: (flask-cors documents ``r"X-Company-.*"``). ``.`` and ``*`` alone are token characters,
+#: so only their regex combinations count, with the characters no header name can hold.
+_HEADER_PATTERN_SYNTAX: Final = re.compile(r"\.[*+?]|[\\\[\](){}?^$|]")
+#: Bounds on header-name patterns: their number and the length of each.
+MAX_HEADER_PATTERNS: Final = 32
+MAX_HEADER_PATTERN_LENGTH: Final = 256
+
+
+def _header_pattern(item: str, count: int, problems: list[Problem]) -> re.Pattern[str] | None:
+    """Compile one header-name pattern of ``allow_headers`` (fullmatch, any case), or report it."""
+    if count >= MAX_HEADER_PATTERNS or len(item) > MAX_HEADER_PATTERN_LENGTH:
+        problems.append(
+            Problem(
+                "allow_headers",
+                item,
+                "invalid_header_pattern",
+                f"{item!r}: at most {MAX_HEADER_PATTERNS} header-name patterns of at most "
+                f"{MAX_HEADER_PATTERN_LENGTH} characters; list the names instead",
+            )
+        )
+        return None
+    try:
+        return re.compile(item, re.IGNORECASE)
+    except re.error as exc:
+        problems.append(
+            Problem(
+                "allow_headers",
+                item,
+                "invalid_header_pattern",
+                f"{item!r} looks like a header-name pattern but is not a valid regex ({exc}); "
+                "write a header name ('X-Company-Id') or a valid pattern (r'X-Company-.*')",
+            )
+        )
+        return None
+
+
 def _validate_headers(s: Settings, allow: object, expose: object, problems: list[Problem]) -> None:
     items = _strings("allow_headers", allow, problems)
     if items is not None:
         names: list[str] = []
+        patterns: list[re.Pattern[str]] = []
         for item in items:
             low = item.lower()
             if item == "*":
                 s.any_header = True
+            elif _HEADER_PATTERN_SYNTAX.search(item) is not None:
+                pattern = _header_pattern(item, len(patterns), problems)
+                if pattern is not None and pattern.pattern not in [p.pattern for p in patterns]:
+                    patterns.append(pattern)
             elif not is_token(item):
                 problems.append(
                     Problem("allow_headers", item, "invalid_header_name", f"{item!r} is not a valid header name")
                 )
             elif low in FORBIDDEN_REQUEST_HEADERS or low.startswith(FORBIDDEN_REQUEST_HEADER_PREFIXES):
-                hint = " (to send cookies, set allow_credentials=True)" if low == "cookie" else ""
-                problems.append(
+                # Fetch "forbidden request-header" (https://fetch.spec.whatwg.org/#forbidden-request-header):
+                # no script can set it, so listing it does nothing. Old django-cors-headers
+                # default lists (accept-encoding, dnt, origin) still carry some: drop, warn.
+                hint = " (cookies are sent with allow_credentials=True)" if low in ("cookie", "set-cookie") else ""
+                s.warnings.append(
                     Problem(
                         "allow_headers",
                         item,
                         "forbidden_request_header",
                         f"{item!r} is a forbidden request header: browsers never let scripts "
-                        f"set it, so allowing it does nothing; remove it{hint}",
+                        f"set it, so allowing it does nothing; it is ignored, remove it{hint}",
                     )
                 )
+            elif low.startswith("access-control-allow-") or low in ("access-control-expose-headers",
+                                                                     "access-control-max-age"):  # fmt: skip
+                # A response header listed as a request header: it is kept (a page whose
+                # code sets it on its requests still works), but it is almost always the
+                # front-end mistake of sending the server's headers.
+                s.warnings.append(
+                    Problem(
+                        "allow_headers",
+                        item,
+                        "response_header_in_allow_headers",
+                        f"{item!r} is a response header, which corsware sends itself; a browser "
+                        "sends it only when the page's own code sets it on its requests (a common "
+                        "mistake: remove it there and here)",
+                    )
+                )
+                if low not in names:
+                    names.append(low)
             elif low not in names:
                 names.append(low)
-        if s.any_header and [n for n in names if n != "authorization"]:
-            problems.append(
+        if s.any_header and (names or patterns):
+            # '*' covers every header, Authorization included (see corsware._decision).
+            s.warnings.append(
                 Problem(
                     "allow_headers",
                     items,
                     "wildcard_redundant",
-                    "'*' already allows every header except Authorization; keep only '*' "
-                    "(and 'Authorization' if you accept it)",
+                    "'*' already allows every header, Authorization included; the other entries "
+                    "are ignored: keep only '*'",
                 )
             )
+            names, patterns = [], []
         s.headers = tuple(names)
+        s.header_patterns = tuple(patterns)
 
     items = _strings("expose_headers", expose, problems)
     if items is not None:

@@ -210,8 +210,9 @@ SCENARIOS: list[Scenario] = [
              echo={"origin": "null"}, seen=SIMPLE_OK, last_origin="null"),
     # -- "star": allow_headers/allow_methods "*" --------------------------------------------
     Scenario("star-authorization", "star", "app", "/echo", {"headers": {"Authorization": "Bearer t0ken"}},
-             "`*` in ACAH never covers Authorization (CORS non-wildcard request-header name)", False,
-             seen=REFUSED_PREFLIGHT, preflight_acrh="authorization"),
+             "`allow_headers=['*']` covers Authorization: corsware answers ACAH `*, authorization`, since a "
+             "literal `*` never covers it (CORS non-wildcard request-header name)", True, 200,
+             echo={"authorization": "Bearer t0ken"}, seen=PREFLIGHT_THEN["GET"], preflight_acrh="authorization"),
     Scenario("star-authorization-listed", "star", "app", "/listed/echo", {"headers": {"Authorization": "Bearer t0ken"}},
              "ACAH `*, authorization` covers Authorization by name", True, 200,
              echo={"authorization": "Bearer t0ken"}, seen=PREFLIGHT_THEN["GET"]),

@@ -49,8 +49,6 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("null without opt-in", {"allow_origins": ["null"]}, "null_origin", "dangerously_allow_null_origin"),
     ("invalid header name", {"allow_headers": ["X Custom"]}, "invalid_header_name", "'X Custom'"),
     ("invalid expose header name", {"expose_headers": ["X:Y"]}, "invalid_header_name", "'X:Y'"),
-    ("forbidden request header", {"allow_headers": ["Cookie"]}, "forbidden_request_header", "allow_credentials"),
-    ("forbidden Sec- header", {"allow_headers": ["Sec-Fetch-Mode"]}, "forbidden_request_header", "forbidden"),
     ("exposing Set-Cookie", {"expose_headers": ["Set-Cookie"]}, "forbidden_response_header", "never"),
     ("invalid method token", {"allow_methods": ["GE T"]}, "invalid_method", "'GE T'"),
     ("empty method", {"allow_methods": [""]}, "invalid_method", "''"),
@@ -60,7 +58,6 @@ ERRORS: list[tuple[str, dict[str, Any], str, str]] = [
     ("normalised method in lower case", {"allow_methods": ["delete"]}, "method_case", "'DELETE'"),
     ("patch in lower case", {"allow_methods": ["patch"]}, "method_case", "'PATCH'"),
     ("'*' and methods", {"allow_methods": ["*", "GET"]}, "wildcard_redundant", "remove"),
-    ("'*' and headers", {"allow_headers": ["*", "X-A"]}, "wildcard_redundant", "Authorization"),
     ("'*' and expose headers", {"expose_headers": ["*", "X-A"]}, "wildcard_redundant", "remove"),
     ("negative max_age", {"max_age": -1}, "max_age_out_of_range", "0..86400"),
     ("max_age too large", {"max_age": 86401}, "max_age_out_of_range", "0..86400"),
@@ -194,3 +191,41 @@ def test_unknown_option_suggests_the_right_name() -> None:
 def test_unknown_keyword_is_a_type_error() -> None:
     with pytest.raises(TypeError):
         CORSPolicy(allow_origin=["https://a.com"])  # type: ignore[call-arg]
+
+
+# Harmless no-ops: the policy starts, the entry is dropped (or kept, for a response header
+# name, which a page could really send), a WARNING is logged and policy.warnings has it.
+# (id, keywords, code, message fragment, compiled allow_headers)
+WARNINGS: list[tuple[str, dict[str, Any], str, str, list[str]]] = [
+    ("forbidden request header (FastAPI apps list Cookie)", {"allow_headers": ["Cookie", "X-A"]},
+     "forbidden_request_header", "allow_credentials", ["x-a"]),
+    ("forbidden Sec- header", {"allow_headers": ["Sec-Fetch-Mode"]}, "forbidden_request_header", "ignored", []),
+    ("django-cors-headers < 4 default list", {"allow_headers": [
+        "accept", "accept-encoding", "authorization", "content-type", "dnt", "origin", "user-agent",
+        "x-csrftoken", "x-requested-with"]}, "forbidden_request_header", "'dnt'",
+     ["accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with"]),
+    ("response header listed as a request header", {"allow_headers": ["Access-Control-Allow-Origin"]},
+     "response_header_in_allow_headers", "response header", ["access-control-allow-origin"]),
+    ("'*' and headers", {"allow_headers": ["*", "X-A"]}, "wildcard_redundant", "Authorization included", ["*"]),
+    ("'*' and Authorization (what corsware 0.1 asked for)", {"allow_headers": ["*", "Authorization"]},
+     "wildcard_redundant", "keep only '*'", ["*"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kwargs", "code", "fragment", "compiled"), [pytest.param(*w[1:], id=w[0]) for w in WARNINGS])
+def test_harmless_entries_warn_and_start(
+    kwargs: dict[str, Any], code: str, fragment: str, compiled: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="corsware"):
+        policy = CORSPolicy(**kwargs)
+    assert code in [w.code for w in policy.warnings]
+    assert any(fragment in w.message for w in policy.warnings)
+    assert policy.describe()["allow_headers"] == compiled
+    assert any(code in record.getMessage() for record in caplog.records)
+
+
+def test_rule_warnings_are_reported_with_the_rule() -> None:
+    policy = CORSPolicy(paths={"/api/*": {"allow_headers": ["DNT"]}})
+    assert [(w.field, w.code) for w in policy.warnings] == [
+        ("paths['/api/*'].allow_headers", "forbidden_request_header")
+    ]

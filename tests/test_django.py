@@ -62,6 +62,12 @@ def ids(**settings: Any) -> list[str]:
 
 # -- system checks ---------------------------------------------------------------------------
 
+#: django-cors-headers' default_headers before 4.0, which settings files still copy: three of
+#: them (accept-encoding, dnt, origin) are forbidden request headers no script can set.
+PRE_4_DEFAULT_HEADERS = ("accept", "accept-encoding", "authorization", "content-type", "dnt", "origin",
+                         "user-agent", "x-csrftoken", "x-requested-with")  # fmt: skip
+
+
 CHECKS = [
     pytest.param({"CORSWARE_POLICY": {"allow_orgins": [APP]}}, ["corsware.E001"], id="E001 unknown key"),
     pytest.param({"CORSWARE_POLICY": [APP]}, ["corsware.E001"], id="E001 not a dict"),
@@ -91,7 +97,23 @@ CHECKS = [
                  id="W006 not without CsrfViewMiddleware"),
     pytest.param({"MIDDLEWARE": [OURS, CSRF], "CORS_ALLOWED_ORIGINS": [APP]}, [], id="W006 not without credentials"),
     pytest.param({"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/api/.*$"}, [], id="valid"),
+    pytest.param({"CORS_ALLOWED_ORIGINS": [APP], "CORS_ALLOW_HEADERS": PRE_4_DEFAULT_HEADERS},
+                 ["corsware.W008", "corsware.W008", "corsware.W008"], id="W008 pre-4.0 default headers start"),
 ]  # fmt: skip
+
+
+@SEND
+def test_pre_4_default_headers_start_and_serve(send: Any) -> None:
+    """Real-world configurations #1: the old default list starts (W008 warnings only) and a
+    preflight with Authorization and X-CSRFToken is allowed."""
+    with override_settings(CORS_ALLOWED_ORIGINS=[APP], CORS_ALLOW_HEADERS=PRE_4_DEFAULT_HEADERS):
+        messages = check_cors_settings()
+        assert {(m.id, m.obj) for m in messages} == {("corsware.W008", "CORS_ALLOW_HEADERS")}
+        assert "'accept-encoding'" in " ".join(m.msg for m in messages)
+        r = send("OPTIONS", "/", {"Origin": APP, "Access-Control-Request-Method": "POST",
+                                  "Access-Control-Request-Headers": "authorization, x-csrftoken"})  # fmt: skip
+    assert r.status_code == 204
+    assert "x-csrftoken" in r.headers["access-control-allow-headers"]
 
 
 @pytest.mark.parametrize(("settings", "expected"), CHECKS)

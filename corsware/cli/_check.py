@@ -98,7 +98,9 @@ def _rule_warnings(prefix: str, d: dict[str, Any]) -> list[PolicyWarning]:
 def policy_warnings(policy: CORSPolicy) -> list[PolicyWarning]:
     """Settings that are valid but deserve a human's attention, top level then per path."""
     d = policy.describe()
-    out = _rule_warnings("", d)
+    # Entries the policy ignored (a forbidden header name, ...): the core's own warnings.
+    out = [PolicyWarning(w.field, w.code, w.message) for w in policy.warnings]
+    out += _rule_warnings("", d)
     paths: dict[str, Any] = d.get("paths", {})
     if not d["allow_origins"] and not d["allow_origin_regex"] and not paths:
         out.append(

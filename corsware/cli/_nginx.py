@@ -187,7 +187,7 @@ def _origin_alternatives(s: Settings, field: str, problems: list[Problem]) -> li
 def _header_list(s: Settings) -> str:
     """PCRE (used case-insensitively) for an acceptable Access-Control-Request-Headers."""
     if s.any_header:
-        item = _TCHAR + "+" if "authorization" in s.headers else rf"(?!authorization[ \t]*(?:,|\z)){_TCHAR}+"
+        item = _TCHAR + "+"  # '*' covers every name, Authorization included
     else:
         names = sorted({*SAFELISTED_REQUEST_HEADERS, *s.headers}, key=lambda n: (-len(n), n))
         item = "(?:" + "|".join(re.escape(n) for n in names) + ")"
@@ -233,6 +233,10 @@ def _check_values(s: Settings, field: str, problems: list[Problem]) -> None:
         problems.append(Problem(f"{field}allow_origin_callback", getattr(s.callback, "__qualname__", "callback"),
                                 "not_exportable", "a Python callback cannot run inside nginx; list the origins "
                                 "or use allow_origin_regex"))  # fmt: skip
+    for pattern in s.header_patterns:
+        problems.append(Problem(f"{field}allow_headers", pattern.pattern, "not_exportable",
+                                "a header-name pattern is matched by corsware in Python; list the names "
+                                "for nginx"))  # fmt: skip
     for name, values in (("allow_methods", s.methods), ("allow_headers", s.headers), ("expose_headers", s.expose)):
         for value in values:
             if "$" in value:
@@ -303,7 +307,8 @@ def export_nginx(policy: CORSPolicy, prefix: str = "corsware") -> NginxConfig:
                 # normalises it, nginx cannot.
                 per_rule["acah"].append((r, "$http_access_control_request_headers"))
             else:
-                per_rule["acah"].append((r, _q("*, authorization" if "authorization" in s.headers else "*")))
+                # A literal '*' never covers Authorization in a browser: named beside it.
+                per_rule["acah"].append((r, _q("*, authorization")))
         else:
             safelisted = [h for h in sorted(SAFELISTED_REQUEST_HEADERS) if h not in s.headers]
             per_rule["acah"].append((r, _q(", ".join([*safelisted, *s.headers]))))

@@ -390,10 +390,18 @@ def _policy(
     if hooked:
         kwargs = {**kwargs, "allow_origin_callback": _combine(kwargs.get("allow_origin_callback"))}
     try:
-        return CORSPolicy(**kwargs)
+        policy = CORSPolicy(**kwargs)
     except CORSConfigError as exc:
         issues.extend(_issue(p, sources) for p in exc.problems)
         return None
+    for warning in policy.warnings:
+        # W008: an entry that does nothing (a forbidden header name, ...): ignored, never fatal.
+        base = _issue(warning, sources)
+        issues.append(
+            Issue("corsware.W008", base.msg.replace(" is refused [", " does nothing [", 1), base.hint, base.obj,
+                  error=False)
+        )  # fmt: skip
+    return policy
 
 
 _SUBSCRIPT = re.compile(r"""\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]]*)\]|[^.\[]+""")

@@ -80,10 +80,10 @@ def test_parse_request_headers_is_bounded(unit: str, repeat: int) -> None:
 def test_preflight_headers_granted_iff_each_allowed(
     allowed: list[str], requested: list[str], star: bool, data: st.DataObject
 ) -> None:
-    """Fetch "CORS-preflight fetch": each requested name must be allowed; '*' never covers
-    Authorization; safelisted names always pass; case and white space never matter."""
-    if star:  # '*' plus other names is refused as redundant, except Authorization
-        allowed = [n for n in allowed if n == "authorization"]
+    """Fetch "CORS-preflight fetch": each requested name must be allowed; '*' covers every
+    name, Authorization included; safelisted names always pass; case and white space never
+    matter."""
+    if star:  # '*' plus other names is redundant (a warning, the names ignored)
         allow = ["*", *allowed]
     else:
         allow = allowed
@@ -93,8 +93,6 @@ def test_preflight_headers_granted_iff_each_allowed(
                ("Access-Control-Request-Headers", ",".join(spelled))]  # fmt: skip
     decision = policy.evaluate("OPTIONS", "/", headers)
     safelisted = {"accept", "accept-language", "content-language", "content-type"}
-    expected = all(
-        n in allowed or n in safelisted or (star and n != "authorization") for n in {r.lower() for r in requested}
-    )
+    expected = all(star or n in allowed or n in safelisted for n in {r.lower() for r in requested})
     assert decision.allowed == expected, (allow, spelled, decision.reason)
     assert decision.status == (204 if expected else 403)

@@ -195,7 +195,9 @@ REFERENCED = {
     "jub0bs: Origin null": "Origin: null refused by default",
     "flask-cors: patch is not PATCH": "preflight method is case-sensitive: patch is not PATCH",
     "flask-cors: ET is not GET": "preflight method substring: ET is not GET",
-    "fetch: Authorization never covered by '*'": "allow_headers '*' does not cover Authorization",
+    "fetch: browsers' literal '*' never covers Authorization, so it is named": (
+        "allow_headers '*' covers Authorization, named for browsers"
+    ),
     "fetch: refused preflight is 403 without CORS headers": "preflight from refused origin: 403, no CORS headers",
     "warp #1158: OPTIONS without ACRM reaches the app": "OPTIONS without ACRM reaches the app (not a preflight)",
     "starlette #1116: app error keeps CORS headers": "app exception: 500 with CORS headers, error re-raised",
