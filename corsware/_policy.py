@@ -15,6 +15,7 @@ from typing import Any, Final
 from ._cache import CacheBudget
 from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
 from ._errors import CORSConfigError, Problem
+from ._keywords import check_keywords
 from ._log import escape, logger
 from ._origins import OriginMatcher
 from ._paths import PathPattern, route_path_candidates
@@ -121,6 +122,9 @@ class CORSPolicy:
 
     __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings")
 
+    # A misspelt keyword gets corsware's "did you mean" on every Python (UnknownOptionError,
+    # also a TypeError), not Python's bare TypeError.
+    @check_keywords("a CORSPolicy")
     def __init__(
         self,
         *,
