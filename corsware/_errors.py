@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CORSConfigError", "Problem"]
+__all__ = ["CORSConfigError", "Problem", "UnknownOptionError"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +46,14 @@ class CORSConfigError(ValueError):
     def codes(self) -> tuple[str, ...]:
         """The reason codes of the problems, in the order they were found."""
         return tuple(p.code for p in self.problems)
+
+
+class UnknownOptionError(CORSConfigError, TypeError):
+    """A keyword argument that the constructor does not take (a misspelt option).
+
+    Raised before the constructor runs, with corsware's own "did you mean" (the same on
+    every Python: 3.13 adds a suggestion of its own to ``TypeError``, earlier versions none),
+    and the problem code ``unknown_option``. It is also a ``TypeError``, which Python raises
+    for an unexpected keyword argument: code written against that (``except TypeError``,
+    Starlette's own ``CORSMiddleware`` raises it too) keeps working.
+    """

@@ -13,7 +13,10 @@ from __future__ import annotations
 import datetime
 import difflib
 import logging
+import os
 import re
+import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -21,7 +24,14 @@ from ._errors import CORSConfigError, Problem
 from ._paths import PathPattern
 from ._policy import OPTION_NAMES, CORSPolicy
 
-__all__ = ["CONFIG_KEYS", "FLASK_CORS_DEFAULTS", "options_from_config", "policy_from_options"]
+__all__ = [
+    "CONFIG_KEYS",
+    "FLASK_CORS_DEFAULTS",
+    "IGNORED_OPTIONS",
+    "KEYWORDS",
+    "options_from_config",
+    "policy_from_options",
+]
 
 logger = logging.getLogger("corsware")
 
@@ -41,6 +51,16 @@ FLASK_CORS_DEFAULTS: Final[Mapping[str, Any]] = {
     "allow_private_network": False,
     "intercept_exceptions": True,
 }
+
+#: Names flask-cors 1.x took, which flask-cors 2.0 and later still accept without error but
+#: ignore (logging "Unknown option passed to Flask-CORS"): corsware ignores them too, with a
+#: ``DeprecationWarning`` naming the current option. (The config key ``CORS_HEADERS`` is the
+#: same story: see :func:`options_from_config`.)
+IGNORED_OPTIONS: Final[Mapping[str, str]] = {"headers": "allow_headers"}
+
+#: Every keyword the Flask drop-in takes as an option: flask-cors's, corsware's (but
+#: ``paths``: per-path rules are ``resources`` here) and the ignored 1.x names.
+KEYWORDS: Final = (*FLASK_CORS_DEFAULTS, *(n for n in OPTION_NAMES if n != "paths"), *IGNORED_OPTIONS)
 
 #: Flask config keys read like flask-cors does: ``CORS_ORIGINS`` -> ``origins``, ...
 CONFIG_KEYS: Final[Mapping[str, str]] = {"CORS_" + name.upper(): name for name in FLASK_CORS_DEFAULTS}
@@ -88,13 +108,18 @@ def policy_from_options(options: Mapping[str, Any]) -> CORSPolicy:
     problems: list[Problem] = []
     opts = dict(FLASK_CORS_DEFAULTS)
     native: dict[str, Any] = {}
+    ignored: dict[str, Any] = {}
     for key, value in options.items():
         if key in FLASK_CORS_DEFAULTS:
             opts[key] = value
         elif key in OPTION_NAMES and key != "paths":
             native[key] = value
+        elif key in IGNORED_OPTIONS:
+            ignored[key] = value
         else:
             problems.append(_unknown(key, value, ""))
+    for key, value in ignored.items():
+        _warn_ignored(key, value, "", opts)
     resources = _resources(opts.pop("resources"), problems)
     top: dict[str, Any] = {}  # no resource matches every path: unmatched paths get no CORS
     rules: dict[str | re.Pattern[str], CORSPolicy] = {}
@@ -108,8 +133,10 @@ def policy_from_options(options: Mapping[str, Any]) -> CORSPolicy:
         for name, value in own.items():
             if name in FLASK_CORS_DEFAULTS and name != "resources":
                 merged[name] = value
-            else:
+            elif name not in IGNORED_OPTIONS:
                 problems.append(_unknown(name, value, f"resources[{res_key!r}]."))
+        for name in IGNORED_OPTIONS.keys() & own.keys():
+            _warn_ignored(name, own[name], f"resources[{res_key!r}].", merged)
         kwargs = {**_map(merged, problems, _field_prefix(res_key, len(resources))), **native}
         if isinstance(pattern, str) and pattern in _MATCH_ALL:
             top = kwargs
@@ -143,6 +170,34 @@ def _unknown(key: str, value: object, prefix: str) -> Problem:
     close = difflib.get_close_matches(str(key), known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     return Problem(f"{prefix}{key}", value, "unknown_option", f"is not a flask-cors or corsware option{hint}")
+
+
+def _warn_ignored(key: str, value: object, prefix: str, opts: Mapping[str, Any]) -> None:
+    """``headers=``: flask-cors 1.x's name for ``allow_headers``. flask-cors 2.0 and later
+    accept it and ignore it, so an app moving over from flask-cors has run with the
+    ``allow_headers`` in force (by default ``'*'``): corsware does the same, and says so."""
+    current = IGNORED_OPTIONS[key]
+    message = (
+        f"flask-cors option {prefix}{key}={value!r} has no effect: {key!r} is flask-cors 1.x's name for "
+        f"{current!r}, which flask-cors 2.0 and later ignore, and so does corsware; {current}={opts[current]!r} "
+        f"applies. Write {current}={value!r} to allow only those headers, or remove {key}="
+    )
+    # A DeprecationWarning for tools and test runs, and a log line: it is hidden by default
+    # outside __main__, and what the user wrote is not applied.
+    warnings.warn(message, DeprecationWarning, stacklevel=_caller_stacklevel())
+    logger.warning("%s", message)
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside corsware
+    (the line with ``CORS(...)`` or ``@cross_origin(...)``), for a call from the function
+    that calls ``warnings.warn``."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame = sys._getframe(2)  # the caller of the function that calls this
+    level = 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
 
 
 def _rename(problem: Problem, prefix: str, native: Mapping[str, Any]) -> Problem:
@@ -204,11 +259,15 @@ def _glob(text: str) -> str | None:
 
 def _resource_pattern(key: object, problems: list[Problem]) -> str | re.Pattern[str] | None:
     if isinstance(key, re.Pattern):
-        return key  # matched with fullmatch (flask-cors: re.match, a prefix match)
+        return _compiled_resource(key, problems)
     if not isinstance(key, str):
         problems.append(Problem("resources", key, "invalid_path_pattern", "must be a string or an re.Pattern"))
         return None
     glob = _glob(key)
+    if glob is not None and _flask_cors_prefix(key) and not glob.endswith("*"):
+        # flask-cors compiled this string (it has regex syntax) and matched it with re.match:
+        # r"^/api" covers /api/users too. As a literal it would match one path only.
+        glob += "*"
     if glob is None:
         problems.append(
             Problem(
@@ -225,6 +284,57 @@ def _resource_pattern(key: object, problems: list[Problem]) -> str | re.Pattern[
         problems.append(Problem(f"resources[{key!r}]", key, "invalid_path_pattern", "must start with '/'"))
         return None
     return glob
+
+
+def _flask_cors_prefix(text: str) -> bool:
+    """Whether flask-cors matched the resource string ``text`` as a prefix: it compiles a
+    string with any of ``*\\]?$^[]()`` in it (``probably_regex``) and matches it with
+    ``re.match``, unless a final ``$`` (or ``\\Z``) ends the match; other strings are compared
+    whole."""
+    if not any(c in _FLASK_CORS_REGEX_HINT for c in text):
+        return False
+    return not (text.endswith(("$", r"\Z")) and not text.endswith(r"\$"))
+
+
+#: The characters that make flask-cors compile a resource string (``probably_regex``).
+_FLASK_CORS_REGEX_HINT: Final = frozenset("*\\]?$^[]()")
+#: Inline global flags at the start of a pattern (``(?i)``), already in ``Pattern.flags``.
+_LEADING_FLAGS: Final = re.compile(r"\(\?[aiLmsux]+\)")
+#: A first character that is a literal other than '/': a regex starting with it never
+#: matches a path, which always starts with '/'.
+_NOT_A_PATH_START: Final = re.compile(r"[A-Za-z0-9_~%!,;:=@&'\"<>-]")
+
+
+def _compiled_resource(regex: re.Pattern[Any], problems: list[Problem]) -> re.Pattern[str] | None:
+    """A compiled resource regex, meaning what it means in flask-cors: matched with
+    ``re.match``, at the start of the path, so ``re.compile(r"/api/*")`` covers every
+    ``/api/...`` path. corsware's ``paths`` match the whole path (``fullmatch``), so the
+    regex is extended with ``(?s:.*)``: ``(?:<regex>)(?s:.*)`` fullmatches exactly the paths
+    ``<regex>`` matches the start of (a ``$`` or ``\\Z`` in it still ends the match)."""
+    field = f"resources[{regex!r}]"
+    body = regex.pattern
+    if not isinstance(body, str):
+        problems.append(Problem(field, body, "invalid_path_pattern", "must be a str regex (paths are text), not bytes"))
+        return None
+    # Leading global flags are in regex.flags already; inside a group they are an error (3.11+).
+    while (flags := _LEADING_FLAGS.match(body)) is not None:
+        body = body[flags.end() :]
+    start = body.removeprefix("^").removeprefix(r"\A")
+    if regex.flags & re.VERBOSE:
+        start = start.lstrip()
+    if _NOT_A_PATH_START.match(start):
+        problems.append(
+            Problem(
+                field,
+                regex.pattern,
+                "invalid_path_pattern",
+                "never matches: it is matched at the start of the path (as flask-cors does), and paths start "
+                f"with '/'; write re.compile({'/' + start!r})",
+            )
+        )
+        return None
+    end = "\n" if regex.flags & re.VERBOSE else ""  # a trailing '# comment' must not swallow the ')'
+    return re.compile(f"(?:{body}{end})(?s:.*)", regex.flags)
 
 
 def _check_shadowing(

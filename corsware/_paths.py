@@ -22,10 +22,11 @@ Routers do not agree on every path. Starlette, Flask and Django route ``/a/../b`
 literal segments (a ``/a/<path>`` route serves it), a normalising proxy in front sends it
 on as ``/b`` (CVE-2020-25032); Werkzeug strips leading slashes and merges repeated ones
 (``//api/admin`` is served by ``/api/admin``), Starlette and Django do not. corsware cannot
-know which of these the router behind it does, so :func:`route_path_candidates` lists every
-plausible reading of a path, and when two readings select different rules the request is
-refused CORS (no ``Access-Control-*`` header, preflight 403): the strictest answer, never
-the loosest. Paths without dot segments or repeated slashes (nearly all) have one reading.
+know which of these the router behind it does, nor whether the route's converters accept
+an empty segment, so under per-path rules a path with more than one reading
+(:func:`route_path_candidates`) is refused CORS (no ``Access-Control-*`` header, preflight
+403): the strictest answer, never the loosest. Paths without dot segments or repeated
+slashes (all that browsers send, bar URLs glued with ``//``) have one reading.
 """
 
 from __future__ import annotations

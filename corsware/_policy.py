@@ -15,6 +15,7 @@ from typing import Any, Final
 from ._cache import CacheBudget
 from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
 from ._errors import CORSConfigError, Problem
+from ._keywords import check_keywords
 from ._log import escape, logger
 from ._origins import OriginMatcher
 from ._paths import PathPattern, route_path_candidates
@@ -22,10 +23,10 @@ from ._validate import Settings, validate
 
 __all__ = ["AMBIGUOUS_PATH_RULE", "OPTION_NAMES", "CORSPolicy"]
 
-#: The start of ``CORSDecision.path_rule`` for a path whose readings select different rules.
+#: The start of ``CORSDecision.path_rule`` for a path routers read differently.
 AMBIGUOUS_PATH_RULE: Final = "(ambiguous path)"
 _TOP_LEVEL: Final = -1  # rule index: no rule matches, the policy's own settings apply
-_AMBIGUOUS: Final = -2  # rule index: readings of the path select different rules
+_AMBIGUOUS: Final = -2  # rule index: a path routers read differently (not in normal form)
 
 _SAFELISTED_DEFAULT: Final = ("GET", "HEAD", "POST")
 
@@ -124,6 +125,9 @@ class CORSPolicy:
 
     __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings", "_warnings")
 
+    # A misspelt keyword gets corsware's "did you mean" on every Python (UnknownOptionError,
+    # also a TypeError), not Python's bare TypeError.
+    @check_keywords("a CORSPolicy")
     def __init__(
         self,
         *,
@@ -251,10 +255,10 @@ class CORSPolicy:
     def rule_for(self, path: str) -> tuple[str | None, CORSPolicy]:
         """The per-path rule (its pattern text, or None) and the policy that applies to ``path``.
 
-        ``path`` is the route path (see ``corsware._paths``). When its plausible readings
-        (as given, dot segments removed, repeated slashes merged) select different rules,
-        the router's choice cannot be known: the request gets a policy that allows no
-        origin, the strictest answer, and the rule text says which rules were in play.
+        ``path`` is the route path (see ``corsware._paths``). A path routers read
+        differently (dot segments, repeated slashes) cannot be matched to its route for
+        sure: the request gets a policy that allows no origin, the strictest answer, and the
+        rule text says which rules its readings select.
         """
         text, index = self._select(path)
         if index == _TOP_LEVEL:
@@ -281,16 +285,24 @@ class CORSPolicy:
 
     def _select(self, path: str) -> tuple[str | None, int]:
         """The rule for ``path``: (its text, its index in ``_rules``), ``_TOP_LEVEL`` when no
-        rule matches, ``_AMBIGUOUS`` when readings of the path select different rules."""
+        rule matches, ``_AMBIGUOUS`` for a path routers read differently.
+
+        A path with dot segments or repeated slashes has several readings (see
+        ``corsware._paths``), and even readings that select the same rule do not settle it:
+        a ``/account/<path>`` route does not serve ``/account//x`` (its converter refuses the
+        empty segment) while the glob ``/account/*`` matches it, so a catch-all route with
+        another rule serves it. corsware cannot see the routes, so under per-path rules such
+        a path gets no CORS at all: the strictest answer. Browsers never send dot segments
+        (the URL parser removes them, ``%2e`` included); repeated slashes come from URLs
+        built by concatenation and are worth fixing anyway.
+        """
         if not self._rules:
             return None, _TOP_LEVEL
         candidates = route_path_candidates(path)
         text, index = self._first_rule(candidates[0])
-        for reading in candidates[1:]:
-            other_text, other = self._first_rule(reading)
-            if other != index and self._policy_at(other) is not self._policy_at(index):
-                return self._ambiguous(path, text, other_text, reading), _AMBIGUOUS
-        return text, index
+        if len(candidates) == 1:
+            return text, index
+        return self._ambiguous(path, [self._first_rule(reading)[0] for reading in candidates]), _AMBIGUOUS
 
     def _first_rule(self, path: str) -> tuple[str | None, int]:
         for index, (pattern, _) in enumerate(self._rules):
@@ -298,18 +310,16 @@ class CORSPolicy:
                 return pattern.text, index
         return None, _TOP_LEVEL
 
-    def _policy_at(self, index: int) -> CORSPolicy:
-        return self if index == _TOP_LEVEL else self._rules[index][1]
-
     @staticmethod
-    def _ambiguous(path: str, first: str | None, second: str | None, reading: str) -> str:
+    def _ambiguous(path: str, rules: list[str | None]) -> str:
+        names = " | ".join(dict.fromkeys(rule or "(top level)" for rule in rules))
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "path %s is ambiguous: as sent it selects %s, read as %s it selects %s; "
-                "refusing CORS for it (the router's choice cannot be known)",
-                escape(path), first or "the top-level policy", escape(reading), second or "the top-level policy",
+                "path %s is not in normal form (dot segments or repeated slashes): routers read it "
+                "differently (its readings select %s); refusing CORS for it",
+                escape(path), names,
             )  # fmt: skip
-        return f"{AMBIGUOUS_PATH_RULE} ({first or '(top level)'} | {second or '(top level)'})"
+        return f"{AMBIGUOUS_PATH_RULE} ({names})"
 
     @property
     def has_async_callback(self) -> bool:
@@ -579,9 +589,9 @@ def _explain_ambiguity(decision: CORSDecision) -> CORSDecision:
     if rule is None or not rule.startswith(AMBIGUOUS_PATH_RULE) or decision.kind is RequestKind.NOT_CORS:
         return decision
     detail = (
-        "the path reads differently to different routers (dot segments or repeated slashes) and "
-        f"the readings select different per-path rules {rule[len(AMBIGUOUS_PATH_RULE) + 1 :]}; "
-        "CORS is refused for it (the strictest answer)"
+        "the path is not in normal form (dot segments or repeated slashes), which routers read "
+        f"differently (its readings select {rule[len(AMBIGUOUS_PATH_RULE) + 2 : -1]}); under per-path "
+        "rules CORS is refused for it (the strictest answer)"
     )
     return CORSDecision(
         decision.kind, False, decision.reaches_app, decision.status, decision.headers,

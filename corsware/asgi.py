@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
 from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
+from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._paths import asgi_route_path
-from ._policy import CORSPolicy
+from ._policy import OPTION_NAMES, CORSPolicy
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -63,6 +64,7 @@ class CORSMiddleware(MiddlewareBase):
     ``ServerErrorMiddleware``) to log.
     """
 
+    @check_keywords("a corsware.asgi.CORSMiddleware", OPTION_NAMES)
     def __init__(
         self,
         app: ASGIApp,

@@ -71,8 +71,15 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from ._decision import RequestKind
-from ._flask_options import FLASK_CORS_DEFAULTS, options_from_config, policy_from_options
+from ._flask_options import (
+    FLASK_CORS_DEFAULTS,
+    IGNORED_OPTIONS,
+    KEYWORDS,
+    options_from_config,
+    policy_from_options,
+)
 from ._headers import STR_CODEC, merge_response_headers
+from ._keywords import check_keywords
 from ._policy import CORSPolicy
 from .wsgi import CORSMiddleware
 
@@ -511,6 +518,7 @@ class CORS:
     the blueprint's ``url_prefix`` included), as flask-cors does.
     """
 
+    @check_keywords("a flask-cors or corsware", KEYWORDS)
     def __init__(
         self, app: Flask | Blueprint | None = None, *, policy: CORSPolicy | None = None, **options: Any
     ) -> None:
@@ -521,6 +529,7 @@ class CORS:
         if app is not None:
             self.init_app(app)
 
+    @check_keywords("a flask-cors or corsware", KEYWORDS)
     def init_app(self, app: Flask | Blueprint, **options: Any) -> None:
         """Install CORS on ``app`` or on a blueprint (once per app or blueprint)."""
         if self._policy is not None and options:
@@ -622,6 +631,7 @@ def view_policy(app: Flask, options: dict[str, Any]) -> CORSPolicy:
     return policy
 
 
+@check_keywords("a flask-cors or corsware", KEYWORDS)
 def cross_origin(*, policy: CORSPolicy | None = None, **options: Any) -> Callable[[F], F]:
     """Give one view its own CORS options (flask-cors's names), or ``policy=``.
 
@@ -636,7 +646,9 @@ def cross_origin(*, policy: CORSPolicy | None = None, **options: Any) -> Callabl
         raise TypeError("pass either policy= or flask-cors options, not both")
     if "resources" in options:
         raise TypeError("cross_origin() applies to its view; 'resources' belongs to CORS(app)")
-    stored: dict[str, Any] = {"policy": policy} if policy is not None else dict(options)
+    # Options flask-cors ignores (headers=) are warned about once, here, and not kept.
+    kept = {k: v for k, v in options.items() if k not in IGNORED_OPTIONS}
+    stored: dict[str, Any] = {"policy": policy} if policy is not None else kept
     if policy is None:
         # Validate now, at import time; the app's CORS_* config is merged in at first use.
         policy_from_options({**options, "resources": FLASK_CORS_DEFAULTS["resources"]})

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
+from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions
 from ._paths import wsgi_route_path
-from ._policy import CORSPolicy
+from ._policy import OPTION_NAMES, CORSPolicy
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -43,6 +44,7 @@ class CORSMiddleware(MiddlewareBase):
 
     _sync_only = True
 
+    @check_keywords("a corsware.wsgi.CORSMiddleware", OPTION_NAMES)
     def __init__(
         self,
         app: WSGIApplication,

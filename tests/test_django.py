@@ -99,6 +99,15 @@ CHECKS = [
     pytest.param({"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/api/.*$"}, [], id="valid"),
     pytest.param({"CORS_ALLOWED_ORIGINS": [APP], "CORS_ALLOW_HEADERS": PRE_4_DEFAULT_HEADERS},
                  ["corsware.W008", "corsware.W008", "corsware.W008"], id="W008 pre-4.0 default headers start"),
+    # Real-world shapes django-cors-headers starts with: warned about, never refused.
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": True, "CORS_ALLOWED_ORIGIN_REGEXES": [r"^https://\w+\.example\.com$"]},
+                 ["corsware.W007"], id="W007 allow-all beside regexes"),
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": True, "CORS_ALLOWED_ORIGINS": [APP]}, ["corsware.W007"],
+                 id="W007 allow-all beside origins"),
+    pytest.param({"CORS_ORIGIN_ALLOW_ALL": True, "CORS_ORIGIN_REGEX_WHITELIST": [r"^https://\w+\.example\.com$"]},
+                 ["corsware.W001", "corsware.W001", "corsware.W007"], id="W007 with the 3.x names"),
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": False, "CORS_ALLOWED_ORIGIN_REGEXES": [r"^https://\w+\.example\.com$"]},
+                 [], id="allow-all False beside regexes"),
 ]  # fmt: skip
 
 
@@ -156,6 +165,9 @@ MESSAGES = [
                  f"write CORS_ALLOWED_ORIGINS = [{APP!r}]", "Is the string", id="bare string"),
     pytest.param({"CORS_PREFLIGHT_MAX_AGE": 100000}, "CORS_PREFLIGHT_MAX_AGE", "CORS_PREFLIGHT_MAX_AGE: 100000",
                  "or 0 to omit the header", "None", id="max-age: 0, not None"),
+    pytest.param({"CORSWARE_POLICY": {"allow_origins": ["*"], "allow_origin_regex": [r"^https://\w+\.example\.com$"]}},
+                 "CORSWARE_POLICY", "CORSWARE_POLICY['allow_origin_regex']: ", "'allow_origins': ['*'] already allows",
+                 "Allow_origins", id="hint keeps the option's spelling"),
     pytest.param({"CORSWARE_POLICY": {"paths": {"/api/*": {"allow_origins": ["https://a.com/"]}}}},
                  "CORSWARE_POLICY", "CORSWARE_POLICY['paths']['/api/*']['allow_origins']: 'https://a.com/'",
                  "write 'https://a.com'", "paths[", id="per-path rule as dict keys"),
@@ -171,6 +183,23 @@ def test_check_messages_use_the_settings_as_written(
     assert (message.obj, message.msg[: len(msg)]) == (obj, msg)
     assert hint in message.hint
     assert not_in_hint not in message.hint
+
+
+# 3.x names: the warning names the current setting, and says when the 3.x one is not read.
+LEGACY_HINTS = [
+    pytest.param({"CORS_ORIGIN_WHITELIST": [APP]}, "CORS_ORIGIN_WHITELIST is django-cors-headers' old name for "
+                 "CORS_ALLOWED_ORIGINS.", "Rename it CORS_ALLOWED_ORIGINS.", id="3.x name read"),
+    pytest.param({"CORS_ORIGIN_WHITELIST": [EVIL], "CORS_ALLOWED_ORIGINS": [APP]},
+                 "CORS_ORIGIN_WHITELIST has no effect: it is django-cors-headers' old name for CORS_ALLOWED_ORIGINS, "
+                 "which is set too", "Remove CORS_ORIGIN_WHITELIST", id="3.x name beside the current one"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("settings", "msg", "hint"), LEGACY_HINTS)
+def test_legacy_setting_names_are_warned_about(settings: dict[str, Any], msg: str, hint: str) -> None:
+    with override_settings(**settings):
+        (message,) = check_cors_settings()
+    assert (message.id, message.msg[: len(msg)], message.hint[: len(hint)]) == ("corsware.W001", msg, hint)
 
 
 MISTYPED = [
@@ -350,6 +379,45 @@ def test_conf_reads_the_settings_like_corsheaders_conf(settings: dict[str, Any],
 
     with override_settings(**settings):
         assert getattr(conf, name) == value
+
+
+# Settings django-cors-headers 4.x reads (3.x names, origin lists beside allow-all): the
+# same Access-Control-Allow-Origin as its middleware, for each origin.
+PEER_SETTINGS = [
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": True, "CORS_ALLOWED_ORIGIN_REGEXES": [r"^https://\w+\.example\.com$"]},
+                 id="allow-all beside regexes"),
+    pytest.param({"CORS_ALLOW_ALL_ORIGINS": True, "CORS_ALLOWED_ORIGINS": [APP]}, id="allow-all beside origins"),
+    pytest.param({"CORS_ORIGIN_ALLOW_ALL": True, "CORS_ORIGIN_REGEX_WHITELIST": [r"^https://\w+\.example\.com$"]},
+                 id="3.x allow-all beside 3.x regexes"),
+    pytest.param({"CORS_ORIGIN_WHITELIST": [APP]}, id="3.x CORS_ORIGIN_WHITELIST"),
+    pytest.param({"CORS_ORIGIN_REGEX_WHITELIST": [r"^https://\w+\.example\.com$"]}, id="3.x CORS_ORIGIN_REGEX_WHITELIST"),
+    pytest.param({"CORS_ORIGIN_ALLOW_ALL": True}, id="3.x CORS_ORIGIN_ALLOW_ALL"),
+    pytest.param({"CORS_ORIGIN_WHITELIST": [EVIL], "CORS_ALLOWED_ORIGINS": [APP]}, id="both names: the 4.x one read"),
+    pytest.param({"CORS_ORIGIN_ALLOW_ALL": True, "CORS_ALLOW_ALL_ORIGINS": False, "CORS_ALLOWED_ORIGINS": [APP]},
+                 id="both allow-all names: the 4.x one read"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("settings", PEER_SETTINGS)
+def test_settings_django_cors_headers_accepts_behave_as_there(settings: dict[str, Any]) -> None:
+    from corsheaders.middleware import CorsMiddleware as Theirs
+    from django.test import RequestFactory
+
+    theirs = Theirs(lambda request: HttpResponse("x"))
+    with override_settings(**settings):
+        for origin in (APP, EVIL, "https://x.example.com"):
+            want = theirs(RequestFactory().get("/x", HTTP_ORIGIN=origin)).get("access-control-allow-origin")
+            assert wsgi("GET", "/x", {"Origin": origin}).headers.get("access-control-allow-origin") == want, origin
+
+
+def test_settings_warnings_are_logged_when_the_middleware_starts(caplog: pytest.LogCaptureFixture) -> None:
+    # Servers do not run the system checks: the middleware logs what they would warn about.
+    settings = {"CORS_ORIGIN_ALLOW_ALL": True, "CORS_ORIGIN_REGEX_WHITELIST": [r"^https://\w+\.example\.com$"]}
+    with caplog.at_level("WARNING", logger="corsware"), override_settings(**settings):
+        assert wsgi("GET", "/x", {"Origin": EVIL}).headers["access-control-allow-origin"] == "*"
+    logged = [r.getMessage() for r in caplog.records if r.name == "corsware"]
+    assert any(m.startswith("corsware.W007 CORS_ORIGIN_REGEX_WHITELIST has no effect") for m in logged), logged
+    assert any("Rename it CORS_ALLOW_ALL_ORIGINS" in m for m in logged), logged
 
 
 def test_max_age_zero_omits_the_header() -> None:

@@ -76,7 +76,9 @@ RESOURCES = [
     pytest.param({r"^/v1\.0/users$": {}}, {"/v1.0/users": ["*"]}, id="anchors and escaped dots"),
     pytest.param(["/a/*", "/b"], {"/a/*": ["*"], "/b": ["*"]}, id="list of resources"),
     pytest.param(r"/only/*", {"/only/*": ["*"]}, id="one resource string"),
-    pytest.param({re.compile(r"/r/(x|y)"): {}}, {"re:/r/(x|y)": ["*"]}, id="compiled resource regex"),
+    pytest.param({re.compile(r"/r/(x|y)"): {}}, {"re:(?:/r/(x|y))(?s:.*)": ["*"]},
+                 id="compiled resource regex, matched at the start as flask-cors does"),
+    pytest.param({r"^/api": {}}, {"/api*": ["*"]}, id="flask-cors regex string without $ is a prefix"),
     pytest.param({"/z/*": {}, "/a/specific": {"origins": [APP]}}, {"/z/*": ["*"], "/a/specific": [APP]},
                  id="declaration order kept"),
 ]  # fmt: skip

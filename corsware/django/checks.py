@@ -16,6 +16,8 @@ Ids are stable (documented in ``docs/django.md``):
   or a setting django-cors-headers removed)
 - ``corsware.W006`` an origin allowed with credentials is missing from
   ``CSRF_TRUSTED_ORIGINS`` while ``CsrfViewMiddleware`` is on, so its POSTs get a CSRF 403
+- ``corsware.W007`` ``CORS_ALLOWED_ORIGINS`` / ``CORS_ALLOWED_ORIGIN_REGEXES`` beside
+  ``CORS_ALLOW_ALL_ORIGINS = True``: never read (django-cors-headers ignores them too)
 - ``corsware.W008`` an entry that does nothing and is ignored (``policy.warnings``: a
   forbidden request header such as ``accept-encoding`` in ``CORS_ALLOW_HEADERS``, ...)
 """

@@ -19,6 +19,7 @@ Every problem becomes an :class:`Issue` with a stable id; the system checks repo
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -48,6 +49,8 @@ __all__ = [
     "current_request",
     "load",
 ]
+
+logger = logging.getLogger("corsware")
 
 #: django-cors-headers' defaults (``corsheaders.defaults``) for the settings not given.
 DEFAULT_METHODS: Final = default_methods
@@ -127,7 +130,19 @@ def load() -> tuple[Config | None, list[Issue]]:
     _unknown_settings(issues)
     cors_names = [n for n in (*CORS_SETTINGS, *LEGACY_SETTINGS) if _has(n)]
     for old, new in LEGACY_SETTINGS.items():
-        if _has(old):
+        if _has(old) and _has(new):
+            # django-cors-headers reads the 3.x name only when the current one is absent.
+            issues.append(
+                Issue(
+                    "corsware.W001",
+                    f"{old} has no effect: it is django-cors-headers' old name for {new}, which is set too "
+                    "and is the one read.",
+                    f"Remove {old} (merge what it holds into {new} if it is still needed).",
+                    old,
+                    error=False,
+                )
+            )
+        elif _has(old):
             issues.append(
                 Issue(
                     "corsware.W001",
@@ -251,9 +266,17 @@ def _cors_headers_kwargs(issues: list[Issue]) -> tuple[dict[str, Any], dict[str,
         "allow_credentials": get("allow_credentials", "CORS_ALLOW_CREDENTIALS", False),
         "allow_private_network": get("allow_private_network", "CORS_ALLOW_PRIVATE_NETWORK", False),
     }
+    regexes = get("allow_origin_regex", "CORS_ALLOWED_ORIGIN_REGEXES", ())
     if allow_all is True:
         # CORS_ALLOW_ALL_ORIGINS=True is '*' (with credentials that is refused, see docs).
+        # django-cors-headers then ignores the origin lists (it checks CORS_ALLOW_ALL_ORIGINS
+        # first): so does corsware, with a warning (W007), where CORSPolicy would refuse '*'
+        # next to regexes as redundant.
+        for field, value in (("allow_origins", kwargs["allow_origins"]), ("allow_origin_regex", regexes)):
+            if value:
+                issues.append(_ignored_beside_allow_all(sources[field], all_source))
         kwargs["allow_origins"], sources["allow_origins"] = ["*"], all_source
+        regexes = ()
     elif allow_all is not False:
         # django-cors-headers refuses a non-bool too (corsheaders.E005); the core would read a
         # string as a list of origins and suggest ['True'].
@@ -265,13 +288,24 @@ def _cors_headers_kwargs(issues: list[Issue]) -> tuple[dict[str, Any], dict[str,
                 all_source,
             )
         )
-    regexes = get("allow_origin_regex", "CORS_ALLOWED_ORIGIN_REGEXES", ())
     if regexes:
         kwargs["allow_origin_regex"] = list(regexes) if isinstance(regexes, (list, tuple)) else regexes
     max_age = get("max_age", "CORS_PREFLIGHT_MAX_AGE", DEFAULT_MAX_AGE)
     # django-cors-headers sends no Max-Age header for 0; so does corsware's None.
     kwargs["max_age"] = None if max_age == 0 and not isinstance(max_age, bool) else max_age
     return kwargs, sources
+
+
+def _ignored_beside_allow_all(setting: str, all_source: str) -> Issue:
+    """W007: an origin list next to ``CORS_ALLOW_ALL_ORIGINS = True`` is never read."""
+    return Issue(
+        "corsware.W007",
+        f"{setting} has no effect: {all_source} = True allows every origin (django-cors-headers ignores "
+        f"{setting} then too).",
+        f"Remove {setting}, or set {all_source} = False to allow only the origins {setting} lists.",
+        setting,
+        error=False,
+    )
 
 
 def _bool_hint(setting: str, value: object) -> str:
@@ -405,7 +439,9 @@ def _policy(
 
 
 _SUBSCRIPT = re.compile(r"""\[(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\]]*)\]|[^.\[]+""")
-_KEYWORD = re.compile(r"\b(?:(?:also )?(pass|set) )?([a-z_]+)=(True|False|None)\b")
+_KEYWORD = re.compile(r"\b(?:(?:also )?(pass|set) )?([a-z_]+)=((?:True|False|None)\b|\['\*'\])")
+#: A message starting with an ordinary lower-case word (not an identifier or a value).
+_PLAIN_WORD = re.compile(r"[a-z]+\b(?![_=(\[])")
 
 
 def _issue(problem: Problem, sources: Mapping[str, str] | None) -> Issue:
@@ -422,8 +458,10 @@ def _issue(problem: Problem, sources: Mapping[str, str] | None) -> Issue:
     message = _settings_syntax(problem, setting, sources is not None)
     if message.startswith(("is ", "must ")):  # said of the field itself: name it
         hint = f"{where} {message}."
-    else:
+    elif _PLAIN_WORD.match(message):  # a sentence: capitalised
         hint = message[:1].upper() + message[1:] + "."
+    else:  # starts with a name or a value ("allow_origins=['*'] ..."), kept as written
+        hint = message + "."
     return Issue("corsware.E002", f"{where}: {problem.value!r} is refused [{problem.code}].", hint, setting)
 
 
@@ -434,6 +472,8 @@ def _settings_syntax(problem: Problem, setting: str, cors_names: bool) -> str:
 
     def keyword(m: re.Match[str]) -> str:
         verb, name, value = m.group(1), m.group(2), m.group(3)
+        if value == "['*']" and cors_names and name == "allow_origins":
+            return f"{verb + ' ' if verb else ''}CORS_ALLOW_ALL_ORIGINS = True"
         if not cors_names:
             return f"{'add ' if verb == 'pass' else 'set ' if verb else ''}{name!r}: {value}"
         if name in _FIELD_SETTING:
@@ -508,6 +548,10 @@ def current() -> Config:
         return config
     with _lock:
         config, issues = load()
+        for issue in issues:
+            if not issue.error:
+                # Servers do not run the system checks: what they would warn about is logged.
+                logger.warning("%s %s %s", issue.id, issue.msg, issue.hint or "")
         if config is None:
             from django.core.exceptions import ImproperlyConfigured
 

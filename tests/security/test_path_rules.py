@@ -25,7 +25,7 @@ from ..drivers import Request, call_asgi, call_wsgi
 from ..server_kinds import gunicorn_cmd, uvicorn_cmd
 from ..servers import free_port, running
 from . import pathapps
-from .pathapps import ADMIN, PARTNER, POLICY
+from .pathapps import ACCOUNT, ADMIN, PARTNER, POLICY
 
 PF = "Access-Control-Request-Method"
 
@@ -159,6 +159,12 @@ ATTACKS = [
         {"wsgi-flask": "partner", "asgi-starlette": "partner", "django-asgi": "partner"},
     ),
     (
+        "an empty segment: Werkzeug serves /account//x with the catch-all, not /account/<path>",
+        "/account//x",
+        ACCOUNT,
+        {"wsgi-flask": "other", "flask-extension": "other", "asgi-starlette": "account", "django-wsgi": "account"},
+    ),
+    (
         "repeated inner slashes: /api//admin/users",
         "/api//admin/users",
         PARTNER,
@@ -173,7 +179,7 @@ ATTACKS = [
 def test_ambiguous_path_is_refused_everywhere(
     name: str, path: str, origin: str, served: dict[str, str], runner: str, preflight: bool
 ) -> None:
-    """The readings of the path select different rules: no CORS header, whatever the router."""
+    """The path reads differently to different routers: no CORS header, whatever the router."""
     route, acao = RUNNERS[runner](path, origin, preflight)
     if route is not None and runner in served:
         assert route == served[runner], f"premise: the {runner} router serves {path!r} with {served[runner]}"
