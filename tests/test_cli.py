@@ -224,8 +224,8 @@ def test_explain_private_network(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--origin", "https://app.example.com/"], "is not an origin"),
-        (["--origin", "app.example.com"], "is not an origin"),
+        (["--origin", "https://app.example.com/"], "ends with '/'"),
+        (["--origin", "app.example.com"], "has no scheme"),
         (["--origin", "https://app.example.com", "--method", "GET POST"], "is not a method"),
         (["--origin", "https://app.example.com", "-H", "Cookie: a=b"], "forbidden request header"),
         (["--origin", "https://app.example.com", "-H", "bad name: x"], "is not a header name"),
@@ -236,6 +236,62 @@ def test_explain_bad_request_options(main_toml: Path, args: list[str], message: 
     assert r.code == 2
     assert message in r.err
     assert r.out == ""
+
+
+# Every origin-like value of the command line is read by the parser that checks allow_origins,
+# and refused with its sentence and fix, the fix written as the option to type.
+BAD_ORIGINS = [
+    ("http://localhost:3000/", "--origin 'http://localhost:3000/' ends with '/'; browsers never send it: "
+                               "write --origin http://localhost:3000"),
+    ("HTTP://LOCALHOST:3000", "--origin 'HTTP://LOCALHOST:3000' must be lower case: write --origin http://localhost:3000"),
+    ("http://Localhost:3000", "--origin 'http://Localhost:3000' must be lower case, as browsers send it: "
+                              "write --origin http://localhost:3000"),
+    ("http://localhost:3000/app", "--origin 'http://localhost:3000/app' has a path; an origin is only "
+                                  "scheme://host[:port]: write --origin http://localhost:3000"),
+    ("https://app.example.com?x=1", "--origin 'https://app.example.com?x=1' has a query or fragment; an origin is "
+                                    "only scheme://host[:port]: write --origin https://app.example.com"),
+    ("localhost:3000", "--origin 'localhost:3000' has no scheme; write --origin https://localhost:3000"),
+    ("https://app.example.com:443", "--origin 'https://app.example.com:443' names the default port, which browsers "
+                                    "omit: write --origin https://app.example.com"),
+    ("https://bücher.example", "--origin 'https://bücher.example' is not ASCII; browsers send the punycode form: "
+                               "write --origin https://xn--bcher-kva.example"),
+    ("http://localhost:99999", "--origin 'http://localhost:99999' has an invalid port '99999' (1-65535, no leading "
+                               "zeros)"),
+    ("https://[::0001]", "--origin 'https://[::0001]' must write the IPv6 address as browsers do: '[::1]'"),
+    ("https://*.example.com", "--origin 'https://*.example.com' is a pattern; a browser sends one origin: write one "
+                              "it covers, e.g. --origin https://app.example.com"),
+    ("http://localhost:*", "--origin 'http://localhost:*' is a pattern; a browser sends one origin: write one it "
+                           "covers, e.g. --origin http://localhost:8080"),
+    ("https://a.example.com, https://b.example.com", "--origin 'https://a.example.com, https://b.example.com' holds "
+                                                     "several origins; a browser sends one: write --origin "
+                                                     "https://a.example.com"),
+    ("", "--origin '' is empty: write the page's origin, e.g. --origin https://app.example.com"),
+    ("file:///home/me/index.html", "--origin 'file:///home/me/index.html': pages opened from file: URLs (and "
+                                   "sandboxed iframes) send 'Origin: null': write --origin null"),
+    ("https://.*\\.example\\.com", "--origin 'https://.*\\\\.example\\\\.com' looks like a regular expression; a "
+                                "browser sends one origin: write e.g. --origin https://app.example.com"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["explain", "probe"])
+@pytest.mark.parametrize(("origin", "message"), BAD_ORIGINS, ids=[o or "empty" for o, _ in BAD_ORIGINS])
+def test_origin_argument_gets_the_policy_validators_fix(main_toml: Path, command: str, origin: str,
+                                                        message: str) -> None:  # fmt: skip
+    where = str(main_toml) if command == "explain" else "http://127.0.0.1:9/"  # refused before any request
+    r = corsware(command, where, "--origin", origin)
+    assert (r.code, r.out) == (2, "")
+    assert r.err == f"corsware: error: {message}\n"
+    r = corsware(command, where, "--origin", origin, "--json")
+    assert (r.json["error"]["code"], r.json["error"]["message"]) == ("usage", message)
+
+
+@pytest.mark.parametrize("origin", ["null", "https://app.example.com", "http://localhost:3000", "https://[::1]:8443",
+                                    "https://my_app.example.com"])  # fmt: skip
+def test_origin_argument_accepts_what_browsers_send(main_toml: Path, origin: str) -> None:
+    """Hosts a URL can hold but a policy cannot list (an underscore) are still sent as given."""
+    r = corsware("explain", str(main_toml), "--origin", origin, "--json")
+    assert r.code in (0, 1), r.err
+    assert r.json["request"]["origin"] == origin
 
 
 def test_usage_errors_exit_2(main_toml: Path) -> None:
