@@ -201,6 +201,19 @@ def test_check_accept_in_the_policy_file(tmp_path: Path, suffix: str) -> None:
     assert corsware("export", "nginx", path).code == 0
 
 
+def test_a_policy_file_with_the_command_table_serves_the_middleware_too(tmp_path: Path) -> None:
+    """The [corsware] table is the command's: CORSPolicy.from_file and CORSWARE_POLICY_FILE skip it."""
+    from corsware import CORSPolicy
+    from corsware._mount import policy_from_env
+
+    text = 'allow_origins = ["https://app.example.com"]\nmax_age = 86400\n\n[corsware]\naccept = ["max_age_capped"]\n'
+    path = write(tmp_path, "p.toml", text)
+    policy = CORSPolicy.from_file(path)
+    assert policy.describe()["allow_origins"] == ["https://app.example.com"]
+    assert policy_from_env({"CORSWARE_POLICY_FILE": path}) == policy
+    assert corsware("check", path).code == 0
+
+
 def test_check_accept_unknown_code_suggests(main_toml: Path) -> None:
     r = corsware("check", str(main_toml), "--accept", "broad_subdomain")
     assert (r.code, r.out) == (2, "")
