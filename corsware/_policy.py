@@ -235,8 +235,15 @@ class CORSPolicy:
 
     @classmethod
     def from_file(cls, path: str | Path) -> CORSPolicy:
-        """Load a policy file: TOML (``.toml``) or JSON (``.json``), keys as in ``from_mapping``."""
-        return cls.from_mapping(load_policy_file(path))
+        """Load a policy file: TOML (``.toml``) or JSON (``.json``), keys as in ``from_mapping``.
+
+        A top-level ``corsware`` table holds settings of the ``corsware`` command (the
+        warnings ``corsware check`` accepts, docs/cli.md), which checks it; it is not part
+        of the policy, so the same file serves the command and the middleware.
+        """
+        data = load_policy_file(path)
+        data.pop("corsware", None)
+        return cls.from_mapping(data)
 
     def replace(self, **changes: Any) -> CORSPolicy:
         """Return a new policy with some options changed (this one is immutable)."""

@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -21,9 +24,13 @@ class Result:
         return json.loads(self.out)
 
 
-def corsware(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> Result:
-    """``python -m corsware ARGS``; never through a TTY, so output must be colourless."""
-    full_env = {**os.environ, **(env or {})}
+def corsware(*args: str, env: dict[str, str] | None = None, timeout: float = 30, cwd: str | None = None) -> Result:
+    """``python -m corsware ARGS``; never through a TTY, so output must be colourless.
+
+    The package imported is this checkout's, whatever the working directory ``cwd``.
+    """
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    full_env = {**os.environ, "PYTHONPATH": path, **(env or {})}
     proc = subprocess.run(
         [sys.executable, "-m", "corsware", *args],
         check=False,
@@ -31,5 +38,6 @@ def corsware(*args: str, env: dict[str, str] | None = None, timeout: float = 30)
         text=True,
         env=full_env,
         timeout=timeout,
+        cwd=cwd,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -4,6 +4,11 @@ The convention (used by every docs page, whoever writes it): a fenced ```python 
 executed as a standalone script, unless the line right before its opening fence is
 ``<!-- not-run: reason -->`` with a non-empty reason. Fences may be indented (inside an
 admonition or a content tab); the block is dedented by the fence's indentation.
+
+A fenced ```console block is a terminal session: each ``$ `` line is a command, the lines
+up to the next ``$ `` line are what it prints. A session that runs the ``corsware`` command
+is replayed by tests/test_cli_docs.py (see tests/cli_docs.py), in a directory holding the
+page's files: the fenced blocks with a ``title="name.toml"`` (or ``.json``) attribute.
 """
 
 from __future__ import annotations
@@ -112,3 +117,63 @@ def not_run_markers(path: Path) -> list[tuple[int, str, bool]]:
         reason = strict.group("reason").strip() if strict else m.group("rest").lstrip(":").strip()
         out.append((number, reason, strict is not None))
     return out
+
+
+CONSOLE_LANGUAGES = frozenset({"console"})
+_PROMPT = "$ "
+_FILE_SUFFIXES = (".toml", ".json")
+
+
+@dataclass(frozen=True)
+class ConsoleCommand:
+    """One ``$ command`` of a console block and the output the page shows for it."""
+
+    line: int  # 1-based line of the ``$`` line in the page
+    command: str  # without the prompt
+    output: str  # the lines shown after it, each ending with a newline ("" when none)
+
+
+def console_commands(block: Block) -> list[ConsoleCommand]:
+    """The commands of a console block; text before its first ``$`` line is an error."""
+    commands: list[ConsoleCommand] = []
+    output: list[str] = []
+    for offset, text in enumerate(block.code.splitlines()):
+        if text.startswith(_PROMPT):
+            if commands:
+                commands[-1] = ConsoleCommand(commands[-1].line, commands[-1].command, "".join(output))
+            commands.append(ConsoleCommand(block.line + 1 + offset, text[len(_PROMPT) :], ""))
+            output = []
+        elif not commands:
+            raise ValueError(
+                f"{block.path.name}:{block.line}: a console block starts with a '$ ' command line, not {text!r}"
+            )
+        else:
+            output.append(text + "\n")
+    if commands:
+        commands[-1] = ConsoleCommand(commands[-1].line, commands[-1].command, "".join(output))
+    return commands
+
+
+def runs_corsware(block: Block) -> bool:
+    """Whether ``block`` is a console session that runs the ``corsware`` command."""
+    return block.language in CONSOLE_LANGUAGES and any(
+        c.command.startswith(("corsware ", "python -m corsware ")) for c in console_commands(block)
+    )
+
+
+def corsware_sessions() -> list[Block]:
+    """Every console block of the docs and README that runs ``corsware``."""
+    return [b for path in markdown_files() for b in blocks(path) if runs_corsware(b)]
+
+
+def page_files(path: Path) -> dict[str, str]:
+    """The files a page defines: its fenced blocks titled ``name.toml`` or ``name.json``."""
+    files: dict[str, str] = {}
+    for block in blocks(path):
+        title = block.title
+        if title is None or not title.endswith(_FILE_SUFFIXES):
+            continue
+        if title in files:
+            raise ValueError(f"{block.id}: {title!r} is defined twice in {path.name}")
+        files[title] = block.code
+    return files

@@ -23,13 +23,18 @@ from ._requests import add_request_arguments
 __all__ = ["main", "main_script"]
 
 _EXIT_CODES = """exit status:
-  0  valid / allowed / written
-  1  the answer is no: warnings found, or a browser blocks the request
+  0  valid (every warning accepted) / allowed / written
+  1  the answer is no: warnings not accepted, or a browser blocks the request
   2  error: bad usage, unreadable or invalid policy, network failure, not exportable"""
 
 _CHECK_EXAMPLES = """examples:
   corsware check cors.toml
+  corsware check cors.toml --accept max_age_capped --accept any_origin
   corsware check cors.json --json | jq .warnings
+
+warnings you mean can also be accepted in the policy file itself:
+  [corsware]
+  accept = ["max_age_capped"]
 """
 _EXPLAIN_EXAMPLES = """examples:
   corsware explain cors.toml --origin https://app.example.com
@@ -87,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
 
     check = add("check", "validate a policy file and list settings worth a second look", _CHECK_EXAMPLES)
     check.add_argument("policy", metavar="POLICY", help="policy file (.toml or .json)")
+    check.add_argument(
+        "--accept",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="a warning code you mean (repeatable): still listed, marked accepted, but exit status 0",
+    )
     check.set_defaults(run=run_check)
 
     explain = add("explain", "show what corsware answers a browser's request and whether the browser allows it",
