@@ -51,6 +51,12 @@ _PHRASES: Final[dict[str, dict[str, str]]] = {
         "env": ", or CORSWARE_MAX_AGE=none to omit the header",
     },
     "seconds or None": {"toml": "seconds", "json": "seconds or null", "env": "seconds or none"},
+    "(only '*' may be": {"toml": '(only "*" may be', "json": '(only "*" may be', "env": "(only * may be"},
+    " in allow_origins, or ": {
+        "toml": " in allow_origins, or ",
+        "json": ' in "allow_origins", or ',
+        "env": " in CORSWARE_ALLOW_ORIGINS, or ",
+    },
 }
 
 

@@ -314,6 +314,7 @@ def _validate_regexes(s: Settings, value: object, problems: list[Problem]) -> No
                 value,
                 "wildcard_origin_redundant",
                 "allow_origins=['*'] already allows every origin; remove allow_origin_regex",
+                fix=(Fix("allow_origins", ["*"], "keyword"),),
             )
         )
 

@@ -60,6 +60,8 @@ PYTHON: list[tuple[str, dict[str, Any], str, str, Fix]] = [
     ("negative max_age", {"max_age": -1}, "max_age_out_of_range", "e.g. max_age=0", Fix("max_age", 0, "keyword")),
     ("credentials as a string", {"allow_credentials": "true"}, "invalid_type",
      "must be True or False, not 'true'; write True", Fix("allow_credentials", True)),
+    ("wildcard and a regex", {"allow_origins": ["*"], "allow_origin_regex": r"https://a\.example\.com"},
+     "wildcard_origin_redundant", "allow_origins=['*'] already allows", Fix("allow_origins", ["*"], "keyword")),
     ("method in lower case", {"allow_methods": ["delete"]}, "method_case", "write 'DELETE'",
      Fix("allow_methods", "DELETE", "item")),
 ]  # fmt: skip
@@ -91,7 +93,9 @@ def test_did_you_mean_carries_the_option_name() -> None:
 # (id, file text, code, fragment of the message)
 TOML: list[tuple[str, str, str, str]] = [
     ("bare string", 'allow_origins = "https://a.com"', "bare_string",
-     'is the string "https://a.com", not a list; write allow_origins = ["https://a.com"]'),
+     'is the string "https://a.com", not a list; write allow_origins = ["https://a.com"] (only "*" may be'),
+    ("wildcard and a regex", 'allow_origins = ["*"]\nallow_origin_regex = ["https://a\\\\.example\\\\.com"]',
+     "wildcard_origin_redundant", 'allow_origins = ["*"] already allows every origin'),
     ("comma-separated bare string", 'allow_origins = "https://a.com, https://b.com"', "bare_string",
      'write allow_origins = ["https://a.com", "https://b.com"]'),
     ("trailing slash", 'allow_origins = ["https://a.com/"]', "origin_trailing_slash", 'write "https://a.com"'),
@@ -130,6 +134,7 @@ JSON: list[tuple[str, dict[str, Any], str, str]] = [
     ("trailing slash", {"allow_origins": ["https://a.com/"]}, "origin_trailing_slash", 'write "https://a.com"'),
     ("no scheme", {"allow_origins": ["a.com"]}, "origin_no_scheme", 'write "https://a.com"'),
     ("regex as an origin", {"allow_origins": ["https://.*\\.example\\.com"]}, "origin_looks_like_regex",
+     'write the pattern "https://*.example.com" in "allow_origins", or '
      '"allow_origin_regex": ["https://.*\\\\.example\\\\.com"]'),
     ("wildcard with credentials", {"allow_origins": ["*"], "allow_credentials": True},
      "wildcard_origin_with_credentials", 'e.g. "allow_origins": ["https://app.example.com"]'),
@@ -207,7 +212,8 @@ ENV: list[tuple[str, dict[str, str], str, str]] = [
     ("max_age out of range", {"CORSWARE_ALLOW_ORIGINS": "https://a.com", "CORSWARE_MAX_AGE": "100000"},
      "max_age_out_of_range", "e.g. CORSWARE_MAX_AGE=86400, or CORSWARE_MAX_AGE=none to omit the header"),
     ("regex as an origin", {"CORSWARE_ALLOW_ORIGINS": "https://.*\\.example\\.com"}, "origin_looks_like_regex",
-     "write the pattern https://*.example.com in allow_origins, or CORSWARE_ALLOW_ORIGIN_REGEX=https://.*\\.example\\.com"),
+     "write the pattern https://*.example.com in CORSWARE_ALLOW_ORIGINS, or "
+     "CORSWARE_ALLOW_ORIGIN_REGEX=https://.*\\.example\\.com"),
     # A JSON array of origins with one bare-string-like item: the fix is the variable's list.
     ("comma in one JSON item", {"CORSWARE_ALLOW_ORIGINS": '["https://a.com,https://b.com"]'},
      "origin_comma_separated", "separate items: https://a.com,https://b.com"),
@@ -259,8 +265,9 @@ def test_suggested_settings_read_back_as_the_suggested_value(fix: Fix) -> None:
     name = var.removeprefix("CORSWARE_").lower()
     problems: list[Problem] = []
     parsed = _parse_env(var, name, raw, problems)
-    if name == "allow_origin_regex" and isinstance(parsed, str):
-        parsed = [parsed]  # one regex, as written: the same as a list of it
+    if isinstance(parsed, str):
+        # One regex as written, or "*" (kept a string by the parser): the same as a list of it.
+        parsed = [parsed]
     assert not problems, problems
     assert parsed == fix.value, (var, raw, parsed)
 
