@@ -3,8 +3,43 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["CORSConfigError", "Problem", "UnknownOptionError"]
+__all__ = ["CORSConfigError", "Fix", "Problem", "UnknownOptionError"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A setting that a problem's message names, as data: the option and its value.
+
+    Messages are worded in Python (``write ['https://a.com']``, ``pass
+    dangerously_allow_null_origin=True``); a configuration read from a TOML or JSON file or
+    from ``CORSWARE_*`` variables is re-worded in that syntax (:mod:`corsware._syntax`)
+    by finding the Python text of each fix in the message and writing the same setting in
+    the user's syntax. ``form`` says how the Python message writes it:
+
+    - ``"value"``: the option's whole value, ``['https://a.com']``;
+    - ``"keyword"``: ``option=value``, ``dangerously_allow_null_origin=True``;
+    - ``"item"``: one item of the option's list, ``'https://a.com'``;
+    - ``"name"``: the option's name only, ``'allow_origins'`` (a "did you mean").
+
+    ``python`` overrides the Python text when it is not the ``repr`` (``r'...'`` regexes).
+    """
+
+    option: str
+    value: object
+    form: Literal["value", "keyword", "item", "name"] = "value"
+    python: str | None = None
+
+    def python_text(self) -> str:
+        """The text that writes this setting in the Python message."""
+        if self.python is not None:
+            return self.python
+        if self.form == "keyword":
+            return f"{self.option}={self.value!r}"
+        if self.form == "name":
+            return repr(self.option)
+        return repr(self.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,13 +47,16 @@ class Problem:
     """One thing wrong with a configuration.
 
     ``code`` is a stable reason code (documented in ``docs/reason-codes.md``) that tools
-    and tests can rely on; ``message`` names the value and says how to fix it.
+    and tests can rely on; ``message`` names the value and says how to fix it. ``fix``
+    holds the settings the message suggests or names, as data, so the message can be
+    worded in the syntax the configuration was written in (see :class:`Fix`).
     """
 
     field: str
     value: object
     code: str
     message: str
+    fix: tuple[Fix, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message} [{self.code}]"

@@ -35,13 +35,16 @@ def unknown_option(field: str, value: object, what: str, known: Iterable[str]) -
     return Problem(field, value, "unknown_option", f"is not {what} option; {hint}")
 
 
-def check_keywords(what: str, extra: Iterable[str] = ()) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def check_keywords(
+    what: str, extra: Iterable[str] = (), on_error: Callable[[object, Exception], None] | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Refuse keyword arguments that are neither named parameters of the decorated function
     nor in ``extra`` (the names its ``**options`` takes), before it runs.
 
     ``what`` names the callee in the message: ``"a CORSPolicy"`` gives "is not a CORSPolicy
     option". Suggestions are drawn from the keyword names only (not ``self``, not the
-    positional-only parameters).
+    positional-only parameters). ``on_error(instance, error)`` is told first, for a method
+    (the middlewares log a failed build at ERROR: Starlette builds them lazily).
     """
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
@@ -53,7 +56,10 @@ def check_keywords(what: str, extra: Iterable[str] = ()) -> Callable[[Callable[P
         def checked(*args: P.args, **kwargs: P.kwargs) -> R:
             if not known.issuperset(kwargs):
                 problems = [unknown_option(k, v, what, known) for k, v in kwargs.items() if k not in known]
-                raise UnknownOptionError(problems)
+                error = UnknownOptionError(problems)
+                if on_error is not None and args:
+                    on_error(args[0], error)
+                raise error
             return func(*args, **kwargs)
 
         return checked

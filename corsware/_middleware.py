@@ -11,7 +11,7 @@ from ._errors import CORSConfigError
 from ._log import logger
 from ._policy import CORSPolicy
 
-__all__ = ["MiddlewareBase", "PolicyOptions"]
+__all__ = ["MiddlewareBase", "PolicyOptions", "log_build_failure"]
 
 
 class PolicyOptions(TypedDict, total=False):
@@ -33,6 +33,28 @@ class PolicyOptions(TypedDict, total=False):
     preflight_cache_size: int
 
 
+def log_build_failure(middleware: object, exc: Exception) -> None:
+    """Log why a middleware could not be built, at ERROR, with the problem list.
+
+    Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan start-up, and
+    uvicorn's default ``lifespan="auto"`` turns an exception there into one INFO line ("ASGI
+    'lifespan' protocol appears unsupported") and keeps serving: every request then fails
+    with a 500. So the problem is logged on every attempt, before the exception goes on to
+    whoever built the middleware (a misspelt keyword included, see ``corsware._keywords``).
+    """
+    name = f"{type(middleware).__module__}.{type(middleware).__qualname__}"
+    logger.error(
+        "%s could not be built, so every request through it fails until this is fixed: %s\n"
+        "Build the policy at import time, where an error stops the program: "
+        "policy = corsware.CORSPolicy(...), then %s(app, policy=policy) "
+        "or app.add_middleware(%s, policy=policy).",
+        name,
+        exc,
+        name,
+        name,
+    )
+
+
 class MiddlewareBase:
     """Holds the policy of a middleware; see ``corsware.wsgi`` and ``corsware.asgi``."""
 
@@ -46,22 +68,7 @@ class MiddlewareBase:
         try:
             self._build(policy, debug, options)
         except (CORSConfigError, TypeError) as exc:
-            # Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan
-            # start-up, and uvicorn's default ``lifespan="auto"`` turns an exception there
-            # into one INFO line ("ASGI 'lifespan' protocol appears unsupported") and keeps
-            # serving: every request then fails with a 500. So the problem list is logged at
-            # ERROR, on every attempt, before the exception goes on to whoever built us.
-            name = f"{type(self).__module__}.{type(self).__qualname__}"
-            logger.error(
-                "%s could not be built, so every request through it fails until this is fixed: %s\n"
-                "Build the policy at import time, where an error stops the program: "
-                "policy = corsware.CORSPolicy(...), then %s(app, policy=policy) "
-                "or app.add_middleware(%s, policy=policy).",
-                name,
-                exc,
-                name,
-                name,
-            )
+            log_build_failure(self, exc)
             raise
 
     def _build(self, policy: CORSPolicy | None, debug: bool, options: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import CORSConfigError, Problem
 from ._policy import OPTION_NAMES, CORSPolicy
+from ._syntax import in_syntax
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -211,7 +212,7 @@ def _prefixed(exc: CORSConfigError, path: str | os.PathLike[str], label: str) ->
     """Name the file in every problem of a policy file, so a start-up error says where to look."""
     whole_file = str(Path(path))
     problems = [
-        Problem(label if p.field == whole_file else f"{label}: {p.field}", p.value, p.code, p.message)
+        Problem(label if p.field == whole_file else f"{label}: {p.field}", p.value, p.code, p.message, fix=p.fix)
         for p in exc.problems
     ]
     return CORSConfigError(problems)
@@ -260,7 +261,7 @@ def policy_from_env(environ: Mapping[str, str] | None = None, *, asgi: bool = Fa
                 None,
                 "no_policy",
                 "no policy configured: set CORSWARE_POLICY_FILE=policy.toml or CORSWARE_ALLOW_ORIGINS=... "
-                "(see docs/servers.md)",
+                "(run `corsware explain-code no_policy`)",
             )
         )
     callback: Callable[[str], Any] | None = None
@@ -282,7 +283,11 @@ def policy_from_env(environ: Mapping[str, str] | None = None, *, asgi: bool = Fa
         try:
             policy = CORSPolicy.from_mapping(options)
         except CORSConfigError as exc:
-            problems.extend(Problem(_env_field(p.field), p.value, p.code, p.message) for p in exc.problems)
+            # Worded as variables (CORSWARE_ALLOW_CREDENTIALS=true), then named after them.
+            problems.extend(
+                Problem(_env_field(p.field), p.value, p.code, p.message, fix=p.fix)
+                for p in in_syntax(exc, "env").problems
+            )
     if problems or policy is None:
         raise CORSConfigError(problems)
     # A file cannot hold a function: the callback comes from its own variable in both cases.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ._callback import call_origin_callback
-from ._errors import Problem
+from ._errors import Fix, Problem
 from ._regex_witness import witness_pairs
 
 __all__ = [
@@ -128,8 +128,12 @@ def _host_problem(host: str, allow_ip: bool) -> str | None:
 def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
     """Parse one configured origin strictly, or say precisely what is wrong with it."""
 
-    def bad(code: str, why: str) -> Problem:
-        return Problem(field, text, code, f"{text!r} {why}")
+    def bad(code: str, why: str, *fixes: Fix) -> Problem:
+        return Problem(field, text, code, f"{text!r} {why}", fix=fixes)
+
+    def item(value: object) -> Fix:
+        """The corrected entry, which the message writes as ``write 'https://a.com'``."""
+        return Fix(field, value, "item")
 
     if not text.strip():
         # os.getenv("ALLOWED_ORIGINS", "").split(",") is [""] when the variable is unset.
@@ -143,18 +147,19 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
         return bad(
             "origin_comma_separated",
             f"holds several origins in one string; write them as separate items: {items!r}",
+            item(items),
         )
-    regex_hint = _regex_hint(text)
+    regex_hint = _regex_hint(text, field)
     if regex_hint is not None:
-        return bad("origin_looks_like_regex", regex_hint)
+        return bad("origin_looks_like_regex", regex_hint[0], *regex_hint[1])
     if "://" not in text:
         guess = text.strip("/").lower()
         # repr(): the guess is quoted like every other suggestion, control characters escaped.
-        return bad("origin_no_scheme", f"has no scheme; write {'https://' + guess!r}")
+        return bad("origin_no_scheme", f"has no scheme; write {'https://' + guess!r}", item("https://" + guess))
     scheme, rest = text.split("://", 1)
     if _SCHEME_RE.fullmatch(scheme) is None:
         if _SCHEME_RE.fullmatch(scheme.lower()):
-            return bad("origin_uppercase", f"must be lower case: write {_lower(text)!r}")
+            return bad("origin_uppercase", f"must be lower case: write {_lower(text)!r}", item(_lower(text)))
         return bad("origin_invalid_scheme", f"has an invalid scheme {scheme!r}")
     if scheme == "file":
         # A file: URL's origin is opaque (URL Standard §"Origin",
@@ -165,27 +170,37 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
             "is not what browsers send for pages opened from file: URLs: they send 'Origin: null', as "
             "does every sandboxed iframe (which any site can create); to allow them anyway, list 'null' "
             "together with dangerously_allow_null_origin=True",
+            item("null"),
+            Fix("dangerously_allow_null_origin", True, "keyword"),
         )
     if "@" in rest:
         return bad("origin_userinfo", "contains user information ('@'); an origin never does")
     for mark, code in (("?", "origin_has_query"), ("#", "origin_has_path")):
         if mark in rest:
             fixed = f"{scheme}://{rest.split(mark, 1)[0].split('/', 1)[0]}"
-            return bad(code, f"has a query or fragment; an origin is only scheme://host[:port]: write {fixed!r}")
+            return bad(
+                code, f"has a query or fragment; an origin is only scheme://host[:port]: write {fixed!r}", item(fixed)
+            )
     if "/" in rest:
         authority, path = rest.split("/", 1)
         fixed = f"{scheme}://{authority}"
         if path == "":
-            return bad("origin_trailing_slash", f"ends with '/'; browsers never send it: write {fixed!r}")
-        return bad("origin_has_path", f"has a path; an origin is only scheme://host[:port]: write {fixed!r}")
+            return bad("origin_trailing_slash", f"ends with '/'; browsers never send it: write {fixed!r}", item(fixed))
+        return bad(
+            "origin_has_path", f"has a path; an origin is only scheme://host[:port]: write {fixed!r}", item(fixed)
+        )
     if not rest.isascii():
         try:
-            hint = f": write {scheme + '://' + rest.encode('idna').decode('ascii')!r}"
+            punycode = scheme + "://" + rest.encode("idna").decode("ascii")
         except UnicodeError:
-            hint = ""
-        return bad("origin_non_ascii", f"is not ASCII; browsers send the punycode form{hint}")
+            return bad("origin_non_ascii", "is not ASCII; browsers send the punycode form")
+        return bad(
+            "origin_non_ascii", f"is not ASCII; browsers send the punycode form: write {punycode!r}", item(punycode)
+        )
     if rest != rest.lower():
-        return bad("origin_uppercase", f"must be lower case, as browsers send it: write {_lower(text)!r}")
+        return bad(
+            "origin_uppercase", f"must be lower case, as browsers send it: write {_lower(text)!r}", item(_lower(text))
+        )
 
     host, port = rest, None
     if rest.startswith("["):
@@ -203,6 +218,7 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
             return bad(
                 "origin_default_port",
                 f"names the default port, which browsers omit: write {f'{scheme}://{host}'!r}",
+                item(f"{scheme}://{host}"),
             )
 
     kind = "exact"
@@ -231,21 +247,26 @@ _ANY_LABEL_RE: Final = re.compile(
 )
 
 
-def _regex_hint(text: str) -> str | None:
-    """What to write instead of a regular expression given as an origin, or None."""
+def _regex_hint(text: str, field: str = "allow_origins") -> tuple[str, tuple[Fix, ...]] | None:
+    """What to write instead of a regular expression given as an origin, or None: the
+    sentence, and the settings it suggests."""
     if _REGEX_SYNTAX.search(text) is None:
         return None
     quoted = f"r'{text}'" if "'" not in text and not text.endswith("\\") else repr(text)
     suggestion = f"allow_origin_regex=[{quoted}]"
+    fixes = [Fix("allow_origin_regex", [text], "keyword", python=suggestion)]
     m = _ANY_LABEL_RE.fullmatch(text)
     if m is not None:
         rest = m.group(2)
         plain = rest.replace("\\.", ".")
         if re.fullmatch(r"[a-z0-9.-]+(?::[0-9]+)?", plain):
-            suggestion = f"the pattern {m.group(1) + '://*.' + plain!r} in allow_origins, or {suggestion}"
+            pattern = m.group(1) + "://*." + plain
+            suggestion = f"the pattern {pattern!r} in allow_origins, or {suggestion}"
+            fixes.append(Fix(field, pattern, "item"))
     return (
         "looks like a regular expression; allow_origins takes origins exactly as browsers send "
-        f"them (and '*.' patterns): write {suggestion}"
+        f"them (and '*.' patterns): write {suggestion}",
+        tuple(fixes),
     )
 
 

@@ -14,11 +14,12 @@ from typing import Any, Final
 
 from ._cache import CacheBudget
 from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
-from ._errors import CORSConfigError, Problem
+from ._errors import CORSConfigError, Fix, Problem
 from ._keywords import check_keywords
 from ._log import escape, logger
 from ._origins import OriginMatcher
 from ._paths import PathPattern, route_path_candidates
+from ._syntax import in_syntax, syntax_of_file
 from ._validate import Settings, validate
 
 __all__ = ["AMBIGUOUS_PATH_RULE", "OPTION_NAMES", "CORSPolicy"]
@@ -221,7 +222,15 @@ class CORSPolicy:
             if key not in known:
                 close = difflib.get_close_matches(str(key), sorted(known), n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; known options: {', '.join(sorted(known))}"
-                problems.append(Problem(str(key), data[key], "unknown_option", f"is not a CORSPolicy option{hint}"))
+                problems.append(
+                    Problem(
+                        str(key),
+                        data[key],
+                        "unknown_option",
+                        f"is not a CORSPolicy option{hint}",
+                        fix=(Fix(close[0], data[key], "name"),) if close else (),
+                    )
+                )
         kwargs = {k: v for k, v in data.items() if k in known}
         if isinstance(kwargs.get("paths"), Mapping):
             kwargs["paths"] = {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in kwargs["paths"].items()}
@@ -239,11 +248,16 @@ class CORSPolicy:
 
         A top-level ``corsware`` table holds settings of the ``corsware`` command (the
         warnings ``corsware check`` accepts, docs/cli.md), which checks it; it is not part
-        of the policy, so the same file serves the command and the middleware.
+        of the policy, so the same file serves the command and the middleware. Problems are
+        worded in the file's syntax (``allow_credentials = true`` in TOML,
+        ``"allow_credentials": true`` in JSON), so a suggestion can be pasted into it.
         """
-        data = load_policy_file(path)
-        data.pop("corsware", None)
-        return cls.from_mapping(data)
+        try:
+            data = load_policy_file(path)
+            data.pop("corsware", None)
+            return cls.from_mapping(data)
+        except CORSConfigError as exc:
+            raise in_syntax(exc, syntax_of_file(path)) from None
 
     def replace(self, **changes: Any) -> CORSPolicy:
         """Return a new policy with some options changed (this one is immutable)."""
@@ -501,7 +515,9 @@ def _compile_paths(
             try:
                 policy = CORSPolicy.from_mapping(value)
             except CORSConfigError as exc:
-                problems.extend(Problem(f"{field}.{p.field}", p.value, p.code, p.message) for p in exc.problems)
+                problems.extend(
+                    Problem(f"{field}.{p.field}", p.value, p.code, p.message, fix=p.fix) for p in exc.problems
+                )
                 continue
         else:
             problems.append(Problem(field, value, "invalid_type", "must be a CORSPolicy or a mapping of its options"))

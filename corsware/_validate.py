@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from ._errors import Problem
+from ._errors import Fix, Problem
 from ._headers import (
     FORBIDDEN_METHODS,
     FORBIDDEN_REQUEST_HEADER_PREFIXES,
@@ -67,9 +67,10 @@ def _strings(name: str, value: object, problems: list[Problem], *, star: bool = 
         if len(items) > 1:
             # "https://a.com, https://b.com": several values in one string (an environment
             # variable or a settings line); the fix is the split list, not a one-item list.
-            fix = f"write {items!r}"
+            suggested = items
         else:
-            fix = f"write [{value!r}]"
+            suggested = [value]
+        fix = f"write {suggested!r}"
         problems.append(
             Problem(
                 name,
@@ -77,6 +78,7 @@ def _strings(name: str, value: object, problems: list[Problem], *, star: bool = 
                 "bare_string",
                 f"is the string {value!r}, not a list; {fix}"
                 + (" (only '*' may be given as a bare string)" if star else ""),
+                fix=(Fix(name, suggested),),
             )
         )
         return None
@@ -93,9 +95,27 @@ def _strings(name: str, value: object, problems: list[Problem], *, star: bool = 
     return items
 
 
+#: Non-bool values whose meaning is plain: ``"true"`` (a string in a JSON file), ``1``.
+_MEANS_TRUE: Final = frozenset({"true", "yes", "on", "1"})
+_MEANS_FALSE: Final = frozenset({"false", "no", "off", "0", ""})
+
+
 def _flag(name: str, value: object, problems: list[Problem]) -> bool:
     if not isinstance(value, bool):
-        problems.append(Problem(name, value, "invalid_type", f"must be True or False, not {value!r}"))
+        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+        meant = True if text in _MEANS_TRUE else False if text in _MEANS_FALSE else None
+        if meant is None:
+            problems.append(Problem(name, value, "invalid_type", f"must be True or False, not {value!r}"))
+        else:
+            problems.append(
+                Problem(
+                    name,
+                    value,
+                    "invalid_type",
+                    f"must be True or False, not {value!r}; write {meant!r}",
+                    fix=(Fix(name, meant),),
+                )
+            )
         return False
     return value
 
@@ -131,9 +151,16 @@ def validate(
 
     if max_age is not None:
         if isinstance(max_age, bool) or not isinstance(max_age, int):
+            # "600" (a quoted number in a policy file): the fix is the number.
+            number = int(max_age) if isinstance(max_age, str) and max_age.strip().isdigit() else None
             problems.append(
                 Problem(
-                    "max_age", max_age, "invalid_type", f"must be a whole number of seconds or None, not {max_age!r}"
+                    "max_age",
+                    max_age,
+                    "invalid_type",
+                    f"must be a whole number of seconds or None, not {max_age!r}"
+                    + (f"; write {number}" if number is not None else ""),
+                    fix=(Fix("max_age", number),) if number is not None else (),
                 )
             )
         elif not 0 <= max_age <= MAX_AGE_LIMIT:
@@ -143,7 +170,9 @@ def validate(
                     max_age,
                     "max_age_out_of_range",
                     f"{max_age} is outside 0..{MAX_AGE_LIMIT} (browsers cap it: Chromium at 7200, "
-                    f"Firefox at 86400); use a value in that range, or None to omit the header",
+                    f"Firefox at 86400); use a value in that range, e.g. max_age={_clamp(max_age)}, "
+                    "or None to omit the header",
+                    fix=(Fix("max_age", _clamp(max_age), "keyword"),),
                 )
             )
         else:
@@ -162,6 +191,11 @@ def validate(
         else:
             s.callback = allow_origin_callback
     return s, problems
+
+
+def _clamp(max_age: int) -> int:
+    """The nearest value browsers honour: 0 for a negative ``max_age``, else the limit."""
+    return min(max(max_age, 0), MAX_AGE_LIMIT)
 
 
 def _validate_origins(
@@ -191,6 +225,7 @@ def _validate_origins(
                         "'null' is the origin of every sandboxed iframe and local file, so "
                         "allowing it allows any site that sandboxes itself; if you really need "
                         "it, also pass dangerously_allow_null_origin=True",
+                        fix=(Fix("dangerously_allow_null_origin", True, "keyword"),),
                     )
                 )
             continue
@@ -208,6 +243,7 @@ def _validate_origins(
                     f"{item!r} is plain {parsed.scheme}, so any network attacker can run "
                     "script as it and read credentialed responses; use https (loopback is "
                     "exempt), or pass dangerously_allow_insecure_origins=True",
+                    fix=(Fix("dangerously_allow_insecure_origins", True, "keyword"),),
                 )
             )
         if s.credentials and parsed.kind == "subdomains" and is_public_suffix(parsed.host) and not allow_psl:
@@ -219,6 +255,7 @@ def _validate_origins(
                     f"{item!r} covers every site under the public suffix {parsed.host!r}, "
                     "which strangers can register; list your own origins, or pass "
                     "dangerously_allow_public_suffix_patterns=True",
+                    fix=(Fix("dangerously_allow_public_suffix_patterns", True, "keyword"),),
                 )
             )
     if s.any_origin:
@@ -232,6 +269,7 @@ def _validate_origins(
                     "your users' authenticated responses (browsers refuse '*' with "
                     "credentials, so it would have to reflect any origin); list the origins "
                     "that may send credentials, e.g. ['https://app.example.com']",
+                    fix=(Fix("allow_origins", ["https://app.example.com"]),),
                 )
             )
         if s.origins or s.allow_null:
@@ -295,6 +333,7 @@ def _validate_regexes(
                 value,
                 "wildcard_origin_redundant",
                 "allow_origins=['*'] already allows every origin; remove allow_origin_regex",
+                fix=(Fix("allow_origins", ["*"], "keyword"),),
             )
         )
 
@@ -327,7 +366,15 @@ def _validate_methods(s: Settings, value: object, problems: list[Problem]) -> No
                 if item.upper() in NORMALISED_METHODS
                 else "only matches scripts that send it in lower case (methods compare byte-exactly)"
             )
-            problems.append(Problem("allow_methods", item, "method_case", f"{item!r} {why}; write {item.upper()!r}"))
+            problems.append(
+                Problem(
+                    "allow_methods",
+                    item,
+                    "method_case",
+                    f"{item!r} {why}; write {item.upper()!r}",
+                    fix=(Fix("allow_methods", item.upper(), "item"),),
+                )
+            )
         else:
             methods.append(item)
     if s.any_method and methods:
@@ -474,6 +521,7 @@ def _validate_headers(s: Settings, allow: object, expose: object, problems: list
                     "expose_wildcard_with_credentials",
                     "'*' is not a wildcard for credentialed requests (Fetch standard), so "
                     "browsers would expose nothing; list the header names, e.g. ['X-Request-Id']",
+                    fix=(Fix("expose_headers", ["X-Request-Id"]),),
                 )
             )
         if s.any_expose and names:

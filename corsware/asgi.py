@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ._decision import Addition
 from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
 from ._keywords import check_keywords
-from ._middleware import MiddlewareBase, PolicyOptions
+from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
 from ._paths import asgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
@@ -64,7 +64,7 @@ class CORSMiddleware(MiddlewareBase):
     ``ServerErrorMiddleware``) to log.
     """
 
-    @check_keywords("a corsware.asgi.CORSMiddleware", OPTION_NAMES)
+    @check_keywords("a corsware.asgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
         self,
         app: ASGIApp,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ._decision import Addition
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
 from ._keywords import check_keywords
-from ._middleware import MiddlewareBase, PolicyOptions
+from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
 from ._paths import wsgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
@@ -44,7 +44,7 @@ class CORSMiddleware(MiddlewareBase):
 
     _sync_only = True
 
-    @check_keywords("a corsware.wsgi.CORSMiddleware", OPTION_NAMES)
+    @check_keywords("a corsware.wsgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
         self,
         app: WSGIApplication,

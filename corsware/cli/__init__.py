@@ -1,4 +1,4 @@
-"""The ``corsware`` command: check, explain, probe, export nginx, demo.
+"""The ``corsware`` command: check, explain, probe, export nginx, explain-code, demo.
 
 Runs as ``corsware ...`` (installed script) or ``python -m corsware ...``. Standard library
 only, so the ``cli`` extra adds nothing to install. Exit statuses (every subcommand):
@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from .. import __version__
 from .. import demo as demo_module
 from ._check import run_check
+from ._codes import run_explain_code
 from ._explain import run_explain
 from ._export import run_export_nginx
 from ._output import EXIT_ERROR, CommandError, report_error
@@ -64,6 +65,12 @@ then in nginx.conf:
           }
       }
   }
+"""
+_EXPLAIN_CODE_HELP = "say what a reason code means and what to do (the codes of errors and decisions)"
+_EXPLAIN_CODE_EXAMPLES = """examples:
+  corsware explain-code wildcard_origin_with_credentials
+  corsware explain-code origin_not_allowed --json
+  corsware explain-code            # every code
 """
 _DEMO_HELP = "run the two-origin demo (client :5000, API :5001, refused origin :5002)"
 _DEMO_EXAMPLES = """examples:
@@ -123,6 +130,12 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output-dir", "-o", metavar="DIR", help="write PREFIX-maps.conf and PREFIX-cors.conf here")
     export.add_argument("--prefix", default="corsware", help="nginx variable/file name prefix (default corsware)")
     export.set_defaults(run=run_export_nginx)
+
+    explain_code = add("explain-code", _EXPLAIN_CODE_HELP, _EXPLAIN_CODE_EXAMPLES)
+    explain_code.add_argument(
+        "code", metavar="CODE", nargs="?", help="a reason code, e.g. null_origin (none: list all)"
+    )
+    explain_code.set_defaults(run=run_explain_code)
 
     demo = sub.add_parser("demo", help=_DEMO_HELP, description=_DEMO_HELP, epilog=_DEMO_EXAMPLES, formatter_class=fmt)
     demo_module.add_arguments(demo)  # the demo's own options, --json included

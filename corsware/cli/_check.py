@@ -14,6 +14,7 @@ from typing import Any, Final
 from .._errors import CORSConfigError, Problem
 from .._origins import OriginPattern, parse_origin_pattern
 from .._policy import OPTION_NAMES, CORSPolicy, load_policy_file
+from .._syntax import in_syntax, syntax_of_file
 from ._output import EXIT_NO, EXIT_OK, CommandError, Style, print_json
 
 __all__ = [
@@ -113,7 +114,8 @@ def load_policy_file_settings(path: str) -> PolicyFile:
     try:
         policy = CORSPolicy.from_mapping(data)
     except CORSConfigError as exc:
-        problems[:0] = exc.problems
+        # The policy's problems are worded in the file's syntax, like CORSPolicy.from_file's.
+        problems[:0] = in_syntax(exc, syntax_of_file(path)).problems
     if problems or policy is None:
         raise CommandError.from_config(CORSConfigError(problems), path)
     return PolicyFile(policy, accept)
