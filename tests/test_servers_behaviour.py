@@ -122,7 +122,8 @@ def _start_and_fail(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 BAD_TOML = 'allow_origin = ["https://app.example.com"]\n'
-DID_YOU_MEAN = "allow_origin: is not a CORSPolicy option; did you mean 'allow_origins'?"
+#: The same problem worded in the file's own syntax (TOML keys are bare).
+DID_YOU_MEAN_TOML = "allow_origin: is not a CORSPolicy option; did you mean allow_origins?"
 
 
 @pytest.mark.parametrize(
@@ -155,7 +156,7 @@ def test_bad_configuration_stops_the_server_at_start_up(tmp_path: Path, server_k
         assert "has no attribute" in output
         assert "did you mean '" in output
     else:
-        assert f"CORSWARE_POLICY_FILE={policy_file}: {DID_YOU_MEAN}" in output
+        assert f"CORSWARE_POLICY_FILE={policy_file}: {DID_YOU_MEAN_TOML}" in output
 
 
 # Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan start-up, and
