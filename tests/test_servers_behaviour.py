@@ -122,7 +122,7 @@ def _start_and_fail(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 BAD_TOML = 'allow_origin = ["https://app.example.com"]\n'
-#: The same problem worded in the file's own syntax (TOML keys are bare).
+#: A policy file's problem, worded in its own syntax (TOML keys are bare).
 DID_YOU_MEAN_TOML = "allow_origin: is not a CORSPolicy option; did you mean allow_origins?"
 
 
