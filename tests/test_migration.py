@@ -1,0 +1,506 @@
+"""Moving over from flask-cors, django-cors-headers and Starlette's CORSMiddleware by changing
+the lines the docs say to change, and nothing else.
+
+For each peer, a user's project is kept here as source text, unchanged: the app (or the
+Django settings), and that project's own pytest-style tests. The test:
+
+1. reads the lines to change from the page (the ``diff`` block right after a
+   ``<!-- migration-lines -->`` marker: ``-`` lines are replaced by the ``+`` lines that
+   follow them), so the page and this test cannot drift apart;
+2. runs the project's tests against the real peer (they pass), then against the migrated
+   project, with only the assertions the page's "What changes" table names adapted;
+3. sends the same requests through the peer and through corsware, in the real framework,
+   and checks that corsware's answer is the peer's with exactly the table's rows applied.
+   Every row of the table is exercised, no row is a no-op, and no difference exists that
+   the table does not list.
+
+Each side runs in its own interpreter: Django's settings and flask-cors's globals are per
+process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.docs_blocks import DOCS, ROOT, blocks
+
+TIMEOUT = 120
+MARKER = "<!-- migration-lines -->"
+TABLE_HEADING = "### What changes"
+
+# -- what the docs say -----------------------------------------------------------------------
+
+
+def migration_lines(page: Path) -> list[tuple[str, str]]:
+    """The (old line, new line) pairs of the page's marked ``diff`` blocks, stripped."""
+    text = page.read_text(encoding="utf-8").splitlines()
+    pairs: list[tuple[str, str]] = []
+    for block in blocks(page):
+        if block.language != "diff" or text[block.line - 2].strip() != MARKER:
+            continue
+        removed: list[str] = []
+        for line in block.code.splitlines():
+            if line.startswith("-"):
+                removed.append(line[1:].strip())
+            elif line.startswith("+"):
+                assert removed, f"{block.id}: a '+' line without the '-' line it replaces: {line!r}"
+                pairs.append((removed.pop(0), line[1:].strip()))
+            else:
+                assert not removed, f"{block.id}: '-' lines without a replacement: {removed}"
+        assert not removed, f"{block.id}: '-' lines without a replacement: {removed}"
+    assert pairs, f"{page.name}: no diff block after a {MARKER} line"
+    return pairs
+
+
+def migrate(source: str, page: Path) -> str:
+    """``source`` with the page's lines changed: each line equal (indentation aside) to a
+    ``-`` line becomes the ``+`` line, with the same indentation."""
+    pairs = dict(migration_lines(page))
+    out, changed = [], 0
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped in pairs:
+            out.append(line[: len(line) - len(line.lstrip())] + pairs[stripped])
+            changed += 1
+        else:
+            out.append(line)
+    assert changed, f"none of the lines of {page.name} occur in the project"
+    return "\n".join(out) + "\n"
+
+
+def table_rows(page: Path) -> list[str]:
+    """The name of every row of the page's "What changes" table: the bold start of its first cell."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    start = lines.index(TABLE_HEADING)
+    rows: list[str] = []
+    for line in lines[start + 1 :]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|") and not re.match(r"^\|[-| :]+\|$", line):
+            cell = line.split("|")[1].strip()
+            bold = re.match(r"\*\*(.+?)\*\*", cell)
+            rows.append(bold.group(1) if bold else cell)
+    assert len(rows) > 2, f"{page.name}: no table under {TABLE_HEADING!r}"
+    return rows[1:]  # without the header row
+
+
+# -- answers, and the rows that turn a peer's answer into corsware's -----------------------
+
+Answer = dict[str, Any]  # {"status": int, "headers": {lower-case name: value}, "names": [raw names]}
+PREFLIGHT_VARY = (
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network"
+)
+SAFELISTED = ("accept", "accept-language", "content-language", "content-type")
+
+
+def _cors_only(answer: Answer) -> Answer:
+    headers = {k: v for k, v in answer["headers"].items() if not k.startswith("access-control-")}
+    return {**answer, "headers": headers}
+
+
+def _set(answer: Answer, name: str, value: str | None) -> Answer:
+    headers = dict(answer["headers"])
+    if value is None:
+        headers.pop(name, None)
+    else:
+        headers[name] = value
+    return {**answer, "headers": headers}
+
+
+def _vary_with_origin(answer: Answer, _: Any) -> Answer:
+    tokens = [t.strip() for t in re.split(r"[,\n]", answer["headers"].get("vary", "")) if t.strip()]
+    tokens = [t for t in tokens if t.lower() != "origin"] + ["Origin"]
+    return _set(answer, "vary", ", ".join(tokens))
+
+
+def _vary_without_origin(answer: Answer, _: Any) -> Answer:
+    tokens = [t.strip() for t in re.split(r"[,\n]", answer["headers"].get("vary", "")) if t.strip()]
+    return _set(answer, "vary", ", ".join(t for t in tokens if t.lower() != "origin") or None)
+
+
+def _listed_headers(configured: list[str]) -> str:
+    """corsware's Access-Control-Allow-Headers for a list: the safelisted names the list
+    lacks, then the list, lower case."""
+    lowered = [name.lower() for name in configured]
+    return ", ".join([s for s in SAFELISTED if s not in lowered] + lowered)
+
+
+def _echoed_headers(answer: Answer, requested: str) -> Answer:
+    """'*' with credentials: the requested names, lower case, sorted, comma-joined."""
+    return _set(
+        answer, "access-control-allow-headers", ",".join(sorted(n.strip().lower() for n in requested.split(",")))
+    )
+
+
+# A row's effect: (peer answer, argument) -> corsware answer.
+Effect = Callable[[Answer, Any], Answer]
+EFFECTS: dict[str, Effect] = {
+    "preflight 204": lambda a, _: {**a, "status": 204},
+    "refused 403": lambda a, _: {**_cors_only(a), "status": 403},
+    "vary origin": _vary_with_origin,
+    "no vary origin": _vary_without_origin,
+    "preflight vary": lambda a, origin: _set(
+        a, "vary", PREFLIGHT_VARY if origin else PREFLIGHT_VARY[len("Origin, ") :]
+    ),
+    "set": lambda a, kv: _set(a, kv[0], kv[1]),
+    "listed headers": lambda a, configured: _set(a, "access-control-allow-headers", _listed_headers(configured)),
+    "echoed headers": _echoed_headers,
+    "drop": lambda a, name: _set(a, name, None),
+    "no cors": lambda a, _: _cors_only(a),
+    "status": lambda a, status: {**a, "status": status},
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request sent through both; ``rows`` are the table rows it shows, each with the
+    effects that turn the peer's answer into corsware's."""
+
+    method: str
+    path: str
+    headers: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, list[tuple[str, Any]]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # Django: override_settings for this request
+
+    def as_json(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "headers": self.headers, "settings": self.settings}
+
+
+def preflight(path: str, origin: str, method: str, request_headers: str | None = None, **extra: str) -> dict[str, str]:
+    headers = {"Origin": origin, "Access-Control-Request-Method": method}
+    if request_headers is not None:
+        headers["Access-Control-Request-Headers"] = request_headers
+    headers.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return headers
+
+
+# -- running a project -----------------------------------------------------------------------
+
+DRIVER = r"""
+import json, os, sys, warnings
+warnings.simplefilter("ignore", DeprecationWarning)
+kind, requests = sys.argv[1], json.loads(sys.argv[2])
+if kind == "django":
+    import django
+    django.setup()
+    from django.core import checks
+import user_tests
+for name in sorted(vars(user_tests)):
+    if name.startswith("test_"):
+        getattr(user_tests, name)()
+client = user_tests.client
+answers = []
+for r in requests:
+    if kind == "flask":
+        response = client.open(r["path"], method=r["method"], headers=r["headers"])
+        status, items = response.status_code, list(response.headers.items())
+    elif kind == "django":
+        from django.test import override_settings
+        with override_settings(**r["settings"]):
+            response = client.generic(r["method"], r["path"], headers=r["headers"])
+        status, items = response.status_code, list(response.items())
+    else:
+        response = client.request(r["method"], r["path"], headers=r["headers"])
+        status, items = response.status_code, list(response.headers.multi_items())
+    kept = [(k, v) for k, v in items if k.lower().startswith("access-control-") or k.lower() == "vary"]
+    headers = {}
+    for k, v in kept:  # a header sent on several lines keeps them apart: "line 1\nline 2"
+        headers[k.lower()] = headers[k.lower()] + "\n" + v if k.lower() in headers else v
+    answers.append({"status": status, "headers": headers, "names": [k for k, _ in kept]})
+print("ANSWERS" + json.dumps(answers))
+"""
+
+
+def run_project(tmp: Path, kind: str, files: dict[str, str], requests: list[Request]) -> list[Answer]:
+    """Write the project, run its tests, send ``requests``; return the answers."""
+    tmp.mkdir()
+    for name, text in files.items():
+        (tmp / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    (tmp / "driver.py").write_text(DRIVER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{tmp}{os.pathsep}{ROOT}", "PYTHONDONTWRITEBYTECODE": "1"}
+    if kind == "django":
+        env["DJANGO_SETTINGS_MODULE"] = "settings"
+    proc = subprocess.run(
+        [sys.executable, "driver.py", kind, json.dumps([r.as_json() for r in requests])],
+        cwd=tmp, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.returncode == 0, f"{kind} project in {tmp} failed:\n{proc.stdout}\n{proc.stderr}"
+    (line,) = [line for line in proc.stdout.splitlines() if line.startswith("ANSWERS")]
+    answers: list[Answer] = json.loads(line[len("ANSWERS") :])
+    return answers
+
+
+def adapt_tests(tests: str, adaptations: list[tuple[str, str, str]], rows: list[str]) -> str:
+    """The project's tests with each (row, old line, new line) applied; each row is the table's."""
+    for row, old, new in adaptations:
+        assert row in rows, f"test adaptation for {row!r}, which is not a row of the table"
+        assert tests.count(old) == 1, f"{old!r} must occur once in the project's tests"
+        tests = tests.replace(old, new)
+    return tests
+
+
+def compare(page: Path, requests: list[Request], peer: list[Answer], ours: list[Answer]) -> set[str]:
+    """Assert corsware's answers are the peer's with the requests' rows applied; return the
+    rows shown."""
+    rows = table_rows(page)
+    shown: set[str] = set()
+    problems: list[str] = []
+    for request, before, after in zip(requests, peer, ours, strict=True):
+        expected = {"status": before["status"], "headers": before["headers"]}
+        for row, effects in request.rows.items():
+            assert row in rows, f"{row!r} is not a row of the table of {page.name}"
+            changed = expected
+            for effect, arg in effects:
+                changed = EFFECTS[effect](changed, arg)
+            assert changed != expected, f"{request.method} {request.path}: row {row!r} changes nothing here"
+            expected, _ = changed, shown.add(row)
+        actual = {"status": after["status"], "headers": after["headers"]}
+        if expected != actual:
+            problems.append(
+                f"{request.method} {request.path} {request.headers} {request.settings}\n"
+                f"  peer:     {before}\n  expected: {expected}\n  corsware: {actual}"
+            )
+    assert not problems, "differences the table does not explain:\n" + "\n".join(problems)
+    return shown
+
+
+# -- (a) flask-cors --------------------------------------------------------------------------
+
+FLASK_PAGE = DOCS / "flask.md"
+APP, EVIL, PARTNER = "https://app.example.com", "https://evil.example", "https://partner.example.com"
+
+FLASK_APP = """\
+from flask import Blueprint, Flask, jsonify
+from flask_cors import CORS, cross_origin
+
+app = Flask(__name__)
+CORS(
+    app,
+    resources={r"/api/*": {"origins": ["https://app.example.com", "http://localhost:3000"]}},
+    supports_credentials=True,
+)
+
+
+@app.route("/api/items", methods=["GET", "POST", "PUT"])
+def items():
+    response = jsonify(items=[])
+    response.headers["Vary"] = "Accept-Encoding"
+    return response
+
+
+@app.route("/public")
+@cross_origin()
+def public():
+    return "public"
+
+
+partner = Blueprint("partner", __name__)
+CORS(partner, origins=["https://partner.example.com"], allow_headers=["Content-Type", "X-Custom"])
+
+
+@partner.route("/data", methods=["GET", "DELETE"])
+def data():
+    return "data"
+
+
+app.register_blueprint(partner, url_prefix="/partner")
+"""
+
+FLASK_TESTS = """\
+from app import app
+
+client = app.test_client()
+APP = "https://app.example.com"
+
+
+def test_the_front_end_reads_items_with_cookies():
+    response = client.get("/api/items", headers={"Origin": APP})
+    assert response.headers["Access-Control-Allow-Origin"] == APP
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Origin" in response.headers.getlist("Vary")
+
+
+def test_preflight_for_put():
+    preflight = client.options(
+        "/api/items",
+        headers={"Origin": APP, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "Content-Type"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Methods"] == "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+    assert preflight.headers["Access-Control-Allow-Headers"] == "Content-Type"
+
+
+def test_other_sites_are_refused():
+    refused = client.options("/api/items", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"})
+    assert refused.status_code == 200
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    actual = client.get("/api/items", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in actual.headers
+
+
+def test_public_page_is_open_to_everyone():
+    public = client.get("/public", headers={"Origin": "https://anyone.example"})
+    assert public.headers["Access-Control-Allow-Origin"] == "https://anyone.example"
+
+
+def test_partner_blueprint():
+    data = client.get("/partner/data", headers={"Origin": "https://partner.example.com"})
+    assert data.headers["Access-Control-Allow-Origin"] == "https://partner.example.com"
+    assert "Access-Control-Allow-Origin" not in client.get("/partner/data", headers={"Origin": APP}).headers
+"""
+
+# (table row, line of the project's tests, what it becomes): nothing else is touched.
+FLASK_ADAPTATIONS = [
+    ("Vary", 'assert "Origin" in response.headers.getlist("Vary")', 'assert response.headers["Vary"] == "Accept-Encoding, Origin"'),
+    ("Allowed preflight", "assert preflight.status_code == 200", "assert preflight.status_code == 204"),
+    ("Access-Control-Allow-Methods", '"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"', '"GET, HEAD, POST, OPTIONS, PUT, PATCH, DELETE"'),
+    ("Access-Control-Allow-Headers", '["Access-Control-Allow-Headers"] == "Content-Type"', '["Access-Control-Allow-Headers"] == "content-type"'),
+    ("Refused preflight", "assert refused.status_code == 200", "assert refused.status_code == 403"),
+    ("Any origin", '== "https://anyone.example"', '== "*"'),
+]  # fmt: skip
+
+FLASK_METHODS = "GET, HEAD, POST, OPTIONS, PUT, PATCH, DELETE"  # flask-cors's default list, in its order
+FLASK_REQUESTS = [
+    Request("GET", "/api/items", {"Origin": APP}, {"Vary": [("set", ("vary", "Accept-Encoding, Origin"))]}),
+    Request("GET", "/api/items", {"Origin": EVIL}, {"Vary": [("vary origin", None)]}),
+    Request("GET", "/api/items", {}, {"Request without Origin": [("no cors", None)],
+                                      "Vary": [("set", ("vary", "Accept-Encoding, Origin"))]}),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", "content-type,Authorization,x-foo"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Access-Control-Allow-Methods": [("set", ("access-control-allow-methods", FLASK_METHODS))],
+        "Access-Control-Allow-Headers": [("echoed headers", "content-type,Authorization,x-foo")],
+        "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("OPTIONS", "/api/items", preflight("/api/items", EVIL, "PUT"), {
+        "Refused preflight": [("refused 403", None)], "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", Access_Control_Request_Private_Network="true"), {
+        "Private Network Access": [("refused 403", None)], "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("GET", "/api/items", {"Origin": APP, "Access-Control-Request-Private-Network": "true"}, {
+        "Private Network Access": [("drop", "access-control-allow-private-network")],
+        "Vary": [("set", ("vary", "Accept-Encoding, Origin"))],
+    }),
+    Request("GET", "/public", {"Origin": "https://anyone.example"}, {
+        "Any origin": [("set", ("access-control-allow-origin", "*")), ("no vary origin", None)],
+    }),
+    Request("OPTIONS", "/public", preflight("/public", "https://anyone.example", "GET", "authorization"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Any origin": [("set", ("access-control-allow-origin", "*")), ("no vary origin", None)],
+        "Access-Control-Allow-Methods": [("set", ("access-control-allow-methods", FLASK_METHODS))],
+        "Access-Control-Allow-Headers": [("set", ("access-control-allow-headers", "*, authorization"))],
+        "Vary on preflights": [("preflight vary", False)],
+    }),
+    Request("GET", "/api//items", {"Origin": APP}, {"Paths not in normal form": [("no cors", None)]}),
+    Request("GET", "/partner/data", {"Origin": PARTNER}, {"Vary": [("vary origin", None)]}),
+    Request("OPTIONS", "/partner/data", preflight("/partner/data", PARTNER, "DELETE", "X-Custom"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Access-Control-Allow-Methods": [("set", ("access-control-allow-methods", FLASK_METHODS))],
+        "Access-Control-Allow-Headers": [("listed headers", ["Content-Type", "X-Custom"])],
+        "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("OPTIONS", "/partner/data", preflight("/partner/data", PARTNER, "DELETE", "X-Other"), {
+        "Preflight asking for a header not allowed": [("refused 403", None)],
+        "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("GET", "/api/missing", {"Origin": APP}),  # Flask's 404: the same headers
+    Request("GET", "/partner/data", {"Origin": APP}, {"Vary": [("vary origin", None)]}),  # the blueprint refuses
+]  # fmt: skip
+
+
+def _flask_cors_app(**options: Any) -> Any:
+    """A flask-cors app and its corsware twin (built from the same keywords)."""
+    import flask
+    import flask_cors
+
+    app = flask.Flask(__name__)
+    flask_cors.CORS(app, **options)
+    app.add_url_rule("/a", "a", lambda: "a", methods=["GET", "PUT"])
+    return app
+
+
+def _corsware_flask(**options: Any) -> Any:
+    import flask
+
+    from corsware.flask import CORS
+
+    app = flask.Flask(__name__)
+    CORS(app, **options)
+    return app
+
+
+def _start_up_refused(code: str) -> Callable[[dict[str, Any]], None]:
+    def check(options: dict[str, Any]) -> None:
+        from corsware import CORSConfigError
+
+        with pytest.raises(CORSConfigError) as info:
+            _corsware_flask(**options)
+        assert code in info.value.codes
+
+    return check
+
+
+def _warned(code: str) -> Callable[[dict[str, Any]], None]:
+    def check(options: dict[str, Any]) -> None:
+        app = _corsware_flask(**options)
+        assert code in [p.code for p in app.extensions["corsware"].policy.warnings]
+
+    return check
+
+
+# (table row, options, a request the peer allows with them, what corsware does instead)
+FLASK_START_UP = [
+    ("Any origin with credentials", {"supports_credentials": True}, "https://any.example", None,
+     _start_up_refused("wildcard_origin_with_credentials")),
+    ("Regex-looking origins", {"origins": [r"https://.*\.example\.com"]}, APP, None,
+     _start_up_refused("origin_looks_like_regex")),
+    ("Forbidden header names", {"origins": [APP], "allow_headers": ["Content-Type", "Accept-Encoding"]}, APP,
+     "Accept-Encoding", _warned("forbidden_request_header")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "options", "origin", "header", "check"), FLASK_START_UP, ids=[r[0] for r in FLASK_START_UP]
+)
+def test_flask_start_up_rows(row: str, options: dict[str, Any], origin: str, header: str | None, check: Any) -> None:
+    assert row in table_rows(FLASK_PAGE)
+    peer = _flask_cors_app(**options).test_client()
+    answer = (
+        peer.options("/a", headers=preflight("/a", origin, "PUT", header))
+        if header
+        else peer.get("/a", headers={"Origin": origin})
+    )
+    assert answer.headers["Access-Control-Allow-Origin"] == origin  # flask-cors allows it
+    if header:
+        assert header in answer.headers["Access-Control-Allow-Headers"]
+    if row == "Any origin with credentials":
+        assert answer.headers["Access-Control-Allow-Credentials"] == "true"
+    check(options)
+
+
+def test_flask_cors_project_moves_over_by_changing_the_import(tmp_path: Path) -> None:
+    rows = table_rows(FLASK_PAGE)
+    migrated_app = migrate(FLASK_APP, FLASK_PAGE)
+    assert "flask_cors" not in migrated_app
+    assert "corsware.flask" in migrated_app
+    peer = run_project(tmp_path / "peer", "flask", {"app.py": FLASK_APP, "user_tests.py": FLASK_TESTS}, FLASK_REQUESTS)
+    migrated_tests = adapt_tests(FLASK_TESTS, FLASK_ADAPTATIONS, rows)
+    ours = run_project(
+        tmp_path / "ours", "flask", {"app.py": migrated_app, "user_tests.py": migrated_tests}, FLASK_REQUESTS
+    )
+    shown = compare(FLASK_PAGE, FLASK_REQUESTS, peer, ours)
+    covered = shown | {row for row, *_ in FLASK_START_UP}
+    assert covered == set(rows), (
+        f"rows the tests do not exercise: {set(rows) - covered}; unknown: {covered - set(rows)}"
+    )
