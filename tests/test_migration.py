@@ -190,6 +190,7 @@ def preflight(path: str, origin: str, method: str, request_headers: str | None =
 DRIVER = r"""
 import json, os, sys, warnings
 warnings.simplefilter("ignore", DeprecationWarning)
+warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")  # the user's TestClient
 kind, requests = sys.argv[1], json.loads(sys.argv[2])
 if kind == "django":
     import django
@@ -504,3 +505,193 @@ def test_flask_cors_project_moves_over_by_changing_the_import(tmp_path: Path) ->
     assert covered == set(rows), (
         f"rows the tests do not exercise: {set(rows) - covered}; unknown: {covered - set(rows)}"
     )
+
+
+# -- (c) Starlette / FastAPI -----------------------------------------------------------------
+
+STARLETTE_PAGE = DOCS / "starlette.md"
+
+FASTAPI_APP = """\
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+app = FastAPI()
+
+origins = ["https://app.example.com", "http://localhost:8080"]
+
+app.add_middleware(
+    CORSMiddleware,
+    allow_origins=origins,
+    allow_credentials=True,
+    allow_methods=["*"],
+    allow_headers=["*"],
+)
+
+
+@app.get("/items/")
+async def read_items():
+    return [{"name": "Katana"}]
+
+
+@app.put("/items/{item_id}")
+async def update_item(item_id: int):
+    return {"id": item_id}
+
+
+@app.get("/boom")
+async def boom():
+    raise RuntimeError("a bug")
+"""
+
+FASTAPI_TESTS = """\
+from fastapi.testclient import TestClient
+
+from main import app
+
+client = TestClient(app, raise_server_exceptions=False)
+APP = "https://app.example.com"
+
+
+def test_read_items_with_cookies():
+    response = client.get("/items/", headers={"Origin": APP})
+    assert response.json() == [{"name": "Katana"}]
+    assert response.headers["access-control-allow-origin"] == APP
+    assert response.headers["access-control-allow-credentials"] == "true"
+
+
+def test_preflight():
+    preflight = client.options(
+        "/items/1", headers={"Origin": APP, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "X-Token"}
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-headers"] == "X-Token"
+
+
+def test_other_sites():
+    refused = client.options("/items/1", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"})
+    assert refused.status_code == 400
+    assert "access-control-allow-origin" not in client.get("/items/", headers={"Origin": "https://evil.example"}).headers
+"""
+
+STARLETTE_ADAPTATIONS = [
+    ("Allowed preflight", "assert preflight.status_code == 200", "assert preflight.status_code == 204"),
+    ("Access-Control-Allow-Headers", '== "X-Token"', '== "x-token"'),
+    ("Refused preflight", "assert refused.status_code == 400", "assert refused.status_code == 403"),
+]
+
+STARLETTE_REFUSED = [("refused 403", None)]
+STARLETTE_REQUESTS = [
+    Request("GET", "/items/", {"Origin": APP}),
+    Request("GET", "/items/", {}),
+    Request("GET", "/items/", {"Origin": EVIL}, {"Refused origin on an actual request": [("no cors", None)]}),
+    Request("OPTIONS", "/items/1", preflight("/items/1", APP, "PUT", "X-Token, content-type,Authorization"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Access-Control-Allow-Methods": [("set", ("access-control-allow-methods", "PUT"))],
+        "Access-Control-Allow-Headers": [("echoed headers", "X-Token, content-type,Authorization")],
+    }),
+    Request("OPTIONS", "/items/1", preflight("/items/1", EVIL, "PUT"), {"Refused preflight": STARLETTE_REFUSED}),
+    Request("OPTIONS", "/items/1", preflight("/items/1", APP, "PUT", Access_Control_Request_Private_Network="true"),
+            {"Refused preflight": STARLETTE_REFUSED}),
+    Request("GET", "/boom", {"Origin": APP}, {"Unhandled exception": [
+        ("set", ("access-control-allow-origin", APP)), ("set", ("access-control-allow-credentials", "true")),
+        ("vary origin", None),
+    ]}),
+    Request("GET", "/missing", {"Origin": APP}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("module", ["starlette.middleware.cors", "fastapi.middleware.cors"])
+def test_fastapi_project_moves_over_by_changing_the_import(module: str, tmp_path: Path) -> None:
+    rows = table_rows(STARLETTE_PAGE)
+    project = FASTAPI_APP.replace("starlette.middleware.cors", module)
+    migrated = migrate(project, STARLETTE_PAGE)
+    assert module not in migrated
+    assert "from corsware.asgi import CORSMiddleware" in migrated
+    peer = run_project(
+        tmp_path / "peer", "asgi", {"main.py": project, "user_tests.py": FASTAPI_TESTS}, STARLETTE_REQUESTS
+    )
+    tests = adapt_tests(FASTAPI_TESTS, STARLETTE_ADAPTATIONS, rows)
+    ours = run_project(tmp_path / "ours", "asgi", {"main.py": migrated, "user_tests.py": tests}, STARLETTE_REQUESTS)
+    shown = compare(STARLETTE_PAGE, STARLETTE_REQUESTS, peer, ours)
+    covered = shown | {row for row, *_ in STARLETTE_OTHER_CONFIGS}
+    assert covered == set(rows), f"not exercised: {set(rows) - covered}; unknown: {covered - set(rows)}"
+
+
+def _starlette_answers(module: str, options: dict[str, Any], requests: list[Request]) -> list[Answer]:
+    """The answers of a FastAPI app with ``module``'s CORSMiddleware(**options), in process."""
+    import asyncio
+    import importlib
+
+    import httpx
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    app.add_middleware(importlib.import_module(module).CORSMiddleware, **options)
+
+    async def items() -> list[str]:
+        return []
+
+    app.add_api_route("/items", items, methods=["GET", "PUT"])
+
+    async def send() -> list[Answer]:
+        answers = []
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://api.test") as client:
+            for r in requests:
+                response = await client.request(r.method, r.path, headers=r.headers)
+                kept = {k: v for k, v in response.headers.items() if k.startswith("access-control-") or k == "vary"}
+                answers.append({"status": response.status_code, "headers": kept})
+        return answers
+
+    return asyncio.run(send())
+
+
+ANYONE = "https://anyone.example"
+# (table row, Starlette keywords, requests, or the code corsware refuses/warns with at start-up)
+STARLETTE_OTHER_CONFIGS: list[tuple[str, dict[str, Any], list[Request] | str]] = [
+    ("Any origin", {"allow_origins": ["*"], "allow_headers": ["*"], "allow_methods": ["*"]}, [
+        Request("GET", "/items", {"Origin": ANYONE}, {"Any origin": [("no vary origin", None)]}),
+        Request("GET", "/items", {}, {"Any origin": [("set", ("access-control-allow-origin", "*")), ("no vary origin", None)]}),
+        Request("OPTIONS", "/items", preflight("/items", ANYONE, "PUT", "X-Token,authorization"), {
+            "Allowed preflight": [("preflight 204", None)],
+            "Any origin": [("preflight vary", False)],
+            "Access-Control-Allow-Methods": [("set", ("access-control-allow-methods", "*"))],
+            "Access-Control-Allow-Headers": [("set", ("access-control-allow-headers", "*, authorization"))],
+        }),
+    ]),
+    ("Access-Control-Allow-Headers", {"allow_origins": [APP], "allow_headers": ["X-Token", "Content-Type"],
+                                      "allow_methods": ["GET", "PUT"]}, [
+        Request("OPTIONS", "/items", preflight("/items", APP, "PUT", "x-token"), {
+            "Allowed preflight": [("preflight 204", None)],
+            "Access-Control-Allow-Headers": [("listed headers", ["X-Token", "Content-Type"])],
+        }),
+        Request("OPTIONS", "/items", preflight("/items", APP, "PUT", "x-other"), {"Refused preflight": STARLETTE_REFUSED}),
+        Request("OPTIONS", "/items", preflight("/items", APP, "DELETE"), {"Refused preflight": STARLETTE_REFUSED}),
+    ]),
+    ("Any origin with credentials", {"allow_origins": ["*"], "allow_credentials": True}, "wildcard_origin_with_credentials"),
+    ("Regex-looking origins", {"allow_origins": [r"https://.*\.example\.com"]}, "origin_looks_like_regex"),
+    ("Forbidden header names", {"allow_origins": [APP], "allow_headers": ["Accept-Encoding"]}, "forbidden_request_header"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("row", "options", "then"), STARLETTE_OTHER_CONFIGS, ids=[c[0] for c in STARLETTE_OTHER_CONFIGS]
+)
+def test_starlette_other_configurations(row: str, options: dict[str, Any], then: list[Request] | str) -> None:
+    from corsware import CORSConfigError, CORSPolicy
+    from corsware.asgi import CORSMiddleware
+
+    assert row in table_rows(STARLETTE_PAGE)
+    if isinstance(then, list):
+        peer = _starlette_answers("starlette.middleware.cors", options, then)
+        ours = _starlette_answers("corsware.asgi", options, then)
+        assert row in compare(STARLETTE_PAGE, then, peer, ours)
+        return
+    probe = Request("GET", "/items", {"Origin": APP})
+    # Starlette starts with these keywords (a regex-looking string is a literal that never matches).
+    assert _starlette_answers("starlette.middleware.cors", options, [probe])[0]["status"] == 200
+    if then == "forbidden_request_header":
+        assert then in [p.code for p in CORSMiddleware(None, **options).policy.warnings]  # type: ignore[arg-type]
+    else:
+        with pytest.raises(CORSConfigError) as info:
+            CORSPolicy(**options)
+        assert then in info.value.codes
