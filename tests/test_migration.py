@@ -220,11 +220,21 @@ for r in requests:
         headers[k.lower()] = headers[k.lower()] + "\n" + v if k.lower() in headers else v
     answers.append({"status": status, "headers": headers, "names": [k for k, _ in kept]})
 print("ANSWERS" + json.dumps(answers))
+if kind == "django":
+    from django.test import override_settings
+    found = []
+    for overrides in json.loads(sys.argv[3]):
+        with override_settings(**overrides):
+            found.append([[m.id, m.msg] for m in checks.run_checks()])
+    print("CHECKS" + json.dumps(found))
 """
 
 
-def run_project(tmp: Path, kind: str, files: dict[str, str], requests: list[Request]) -> list[Answer]:
-    """Write the project, run its tests, send ``requests``; return the answers."""
+def run_project(
+    tmp: Path, kind: str, files: dict[str, str], requests: list[Request], checks: list[dict[str, Any]] | None = None
+) -> list[Answer]:
+    """Write the project, run its tests, send ``requests``; return the answers (Django: and
+    the system checks' (id, message) pairs under each of ``checks``' settings, last)."""
     tmp.mkdir()
     for name, text in files.items():
         (tmp / name).write_text(textwrap.dedent(text), encoding="utf-8")
@@ -233,12 +243,15 @@ def run_project(tmp: Path, kind: str, files: dict[str, str], requests: list[Requ
     if kind == "django":
         env["DJANGO_SETTINGS_MODULE"] = "settings"
     proc = subprocess.run(
-        [sys.executable, "driver.py", kind, json.dumps([r.as_json() for r in requests])],
+        [sys.executable, "driver.py", kind, json.dumps([r.as_json() for r in requests]), json.dumps(checks or [])],
         cwd=tmp, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.returncode == 0, f"{kind} project in {tmp} failed:\n{proc.stdout}\n{proc.stderr}"
     (line,) = [line for line in proc.stdout.splitlines() if line.startswith("ANSWERS")]
     answers: list[Answer] = json.loads(line[len("ANSWERS") :])
+    if kind == "django":
+        (line,) = [line for line in proc.stdout.splitlines() if line.startswith("CHECKS")]
+        answers.append({"checks": json.loads(line[len("CHECKS") :])})
     return answers
 
 
@@ -695,3 +708,173 @@ def test_starlette_other_configurations(row: str, options: dict[str, Any], then:
         with pytest.raises(CORSConfigError) as info:
             CORSPolicy(**options)
         assert then in info.value.codes
+
+
+# -- (b) django-cors-headers -----------------------------------------------------------------
+
+DJANGO_PAGE = DOCS / "django.md"
+
+DJANGO_SETTINGS = """\
+from corsheaders.defaults import default_headers
+
+SECRET_KEY = "not-a-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "urls"
+USE_TZ = True
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "corsheaders",
+]
+
+MIDDLEWARE = [
+    "corsheaders.middleware.CorsMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+]
+
+CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+CORS_ALLOW_CREDENTIALS = True
+CORS_ALLOW_HEADERS = (*default_headers, "x-custom")
+CSRF_TRUSTED_ORIGINS = ["https://app.example.com"]
+"""
+
+DJANGO_URLS = """\
+from django.http import JsonResponse
+from django.urls import path
+from django.utils.cache import patch_vary_headers
+
+
+def items(request):
+    response = JsonResponse({"items": []})
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
+urlpatterns = [path("api/items", items)]
+"""
+
+DJANGO_TESTS = """\
+from django.core import checks
+from django.test import Client
+
+client = Client()
+APP = "https://app.example.com"
+
+
+def test_settings_pass_the_checks():
+    assert checks.run_checks() == []
+
+
+def test_front_end_reads_items_with_cookies():
+    response = client.get("/api/items", headers={"Origin": APP})
+    assert response["Access-Control-Allow-Origin"] == APP
+    assert response["Access-Control-Allow-Credentials"] == "true"
+    assert response["Vary"] == "Accept-Encoding, origin"
+
+
+def test_preflight():
+    preflight = client.options(
+        "/api/items", headers={"Origin": APP, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-custom"}
+    )
+    assert preflight.status_code == 200
+    assert "x-custom" in preflight["Access-Control-Allow-Headers"]
+
+
+def test_other_sites_are_refused():
+    refused = client.options("/api/items", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"})
+    assert refused.status_code == 200
+    assert not refused.has_header("Access-Control-Allow-Origin")
+"""
+
+DJANGO_ADAPTATIONS = [
+    ("Vary", '== "Accept-Encoding, origin"', '== "Accept-Encoding, Origin"'),
+    ("Allowed preflight", "assert preflight.status_code == 200", "assert preflight.status_code == 204"),
+    ("Refused preflight", "assert refused.status_code == 200", "assert refused.status_code == 403"),
+]
+
+DEFAULT_HEADERS = ["accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with"]
+DJANGO_VARY = [("set", ("vary", "Accept-Encoding, Origin"))]
+ALL = {"CORS_ALLOW_ALL_ORIGINS": True, "CORS_ALLOW_CREDENTIALS": False}
+DJANGO_REQUESTS = [
+    Request("GET", "/api/items", {"Origin": APP}, {"Vary": DJANGO_VARY}),
+    Request("GET", "/api/items", {"Origin": EVIL}, {"Vary": DJANGO_VARY}),
+    Request("GET", "/api/items", {}, {"Vary": DJANGO_VARY}),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", "content-type,x-custom"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Access-Control-Allow-Headers": [("listed headers", [*DEFAULT_HEADERS, "x-custom"])],
+        "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", "x-other"), {
+        "Preflight asking for a header not allowed": [("refused 403", None)],
+        "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("OPTIONS", "/api/items", preflight("/api/items", EVIL, "PUT"), {
+        "Refused preflight": [("refused 403", None)], "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", Access_Control_Request_Private_Network="true"), {
+        "Private Network Access": [("refused 403", None)], "Vary on preflights": [("preflight vary", True)],
+    }),
+    Request("GET", "/api/items", {"Origin": APP, "Access-Control-Request-Private-Network": "true"}, {
+        "Private Network Access": [("drop", "access-control-allow-private-network")], "Vary": DJANGO_VARY,
+    }, {"CORS_ALLOW_PRIVATE_NETWORK": True}),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", Access_Control_Request_Private_Network="true"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Access-Control-Allow-Headers": [("listed headers", [*DEFAULT_HEADERS, "x-custom"])],
+        "Vary on preflights": [("preflight vary", True)],
+    }, {"CORS_ALLOW_PRIVATE_NETWORK": True}),
+    Request("GET", "/api/items", {"Origin": APP}, {"Any origin": [("no vary origin", None)]}, ALL),
+    Request("GET", "/api/items", {}, {"Any origin": [("set", ("access-control-allow-origin", "*")),
+                                                     ("no vary origin", None)]}, ALL),
+    Request("OPTIONS", "/api/items", preflight("/api/items", APP, "PUT", "authorization,x-custom"), {
+        "Allowed preflight": [("preflight 204", None)],
+        "Access-Control-Allow-Headers": [("set", ("access-control-allow-headers", "*, authorization"))],
+        "Any origin": [("preflight vary", False)],
+    }, {**ALL, "CORS_ALLOW_HEADERS": ["*"]}),
+    # CORS_URLS_REGEX gates CORS on path_info as sent, in both.
+    Request("GET", "/api//items", {"Origin": APP}, {"Vary": [("set", ("vary", "Origin"))]}, {"CORS_URLS_REGEX": r"^/api/.*$"}),
+    Request("GET", "/missing", {"Origin": APP}, {"Vary": [("set", ("vary", "Origin"))]}),
+]  # fmt: skip
+
+# (table row, settings, a check id django-cors-headers reports (or None: it starts silently),
+#  what corsware's checks say: (id, text in the message))
+DJANGO_CHECKS: list[tuple[str, dict[str, Any], str | None, tuple[str, str]]] = [
+    ("System check ids", {"CORS_ALLOWED_ORIGINS": ["https://app.example.com/"]}, "corsheaders.E014",
+     ("corsware.E002", "[origin_trailing_slash]")),
+    ("Any origin with credentials", {"CORS_ALLOW_ALL_ORIGINS": True}, None,
+     ("corsware.E002", "[wildcard_origin_with_credentials]")),
+    ("Regex-looking origins", {"CORS_ALLOWED_ORIGINS": [r"https://.*\.example\.com"]}, None,
+     ("corsware.E002", "[origin_looks_like_regex]")),
+    ("Forbidden header names", {"CORS_ALLOW_HEADERS": [*DEFAULT_HEADERS, "accept-encoding"]}, None,
+     ("corsware.W008", "[forbidden_request_header]")),
+]  # fmt: skip
+
+
+def test_django_cors_headers_project_moves_over_by_changing_the_settings_lines(tmp_path: Path) -> None:
+    rows = table_rows(DJANGO_PAGE)
+    migrated = migrate(DJANGO_SETTINGS, DJANGO_PAGE)
+    assert "corsheaders" not in migrated
+    checks = [settings for _, settings, *_ in DJANGO_CHECKS]
+    files = {"settings.py": DJANGO_SETTINGS, "urls.py": DJANGO_URLS, "user_tests.py": DJANGO_TESTS}
+    *peer, peer_checks = run_project(tmp_path / "peer", "django", files, DJANGO_REQUESTS, checks)
+    files = {**files, "settings.py": migrated, "user_tests.py": adapt_tests(DJANGO_TESTS, DJANGO_ADAPTATIONS, rows)}
+    *ours, our_checks = run_project(tmp_path / "ours", "django", files, DJANGO_REQUESTS, checks)
+    shown = compare(DJANGO_PAGE, DJANGO_REQUESTS, peer, ours)
+
+    for (row, _, peer_id, (our_id, text)), before, after in zip(
+        DJANGO_CHECKS, peer_checks["checks"], our_checks["checks"], strict=True
+    ):
+        assert row in rows
+        assert [m_id for m_id, _ in before] == ([peer_id] if peer_id else []), (row, before)
+        assert any(m_id == our_id and text in msg for m_id, msg in after), (row, after)
+        shown.add(row)
+
+    # django-cors-headers writes its header names in lower case; corsware as the standards do.
+    names = {name for answer in peer for name in answer["names"] if name.lower().startswith("access-control-")}
+    assert names == {n.lower() for n in names}
+    ours_names = {name for answer in ours for name in answer["names"] if name.lower().startswith("access-control-")}
+    assert "Access-Control-Allow-Origin" in ours_names
+    assert not {n for n in ours_names if n == n.lower()}
+    shown.add("Header name case")
+    assert shown == set(rows), f"not exercised: {set(rows) - shown}; unknown: {shown - set(rows)}"
