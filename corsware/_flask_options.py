@@ -377,13 +377,9 @@ def _map(opts: Mapping[str, Any], problems: list[Problem], prefix: str) -> dict[
     out["allow_credentials"] = credentials
     # flask-cors upper-cases the configured methods; browsers send the standard ones upper-case.
     out["allow_methods"] = [m.upper() for m in _names(opts["methods"], "methods", problems, prefix)]
-    headers = _names(opts["allow_headers"], "allow_headers", problems, prefix)
-    if headers == ["*"]:
-        # flask-cors's '*' echoed every requested header, Authorization included; the Fetch
-        # standard makes Authorization a "CORS non-wildcard request-header name", so it is
-        # listed explicitly to keep what flask-cors allowed.
-        headers = ["*", "Authorization"]
-    out["allow_headers"] = headers
+    # flask-cors's '*' echoed every requested header, Authorization included: so does
+    # corsware's '*' (it names Authorization in the answer, which browsers require).
+    out["allow_headers"] = _names(opts["allow_headers"], "allow_headers", problems, prefix)
     out["expose_headers"] = _names(opts["expose_headers"], "expose_headers", problems, prefix)
     out["max_age"] = _max_age(opts["max_age"], problems, prefix)
     out["allow_private_network"] = opts["allow_private_network"]

@@ -880,12 +880,8 @@ def test_django_cors_headers_project_moves_over_by_changing_the_settings_lines(t
     assert shown == set(rows), f"not exercised: {set(rows) - shown}; unknown: {shown - set(rows)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="drop-in break, reported: flask-cors's default allow_headers='*' is translated to "
-    "['*', 'Authorization'], which corsware then warns about (wildcard_redundant, 'keep only *') "
-    "for a line the user never wrote",
-)
 def test_flask_cors_defaults_start_without_warnings() -> None:
+    """flask-cors's default allow_headers='*' is corsware's '*': no warning about a line the
+    user never wrote (it was translated to ['*', 'Authorization'] before)."""
     app = _corsware_flask()
     assert app.extensions["corsware"].policy.warnings == ()
