@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: test demo lint typecheck unit docs clean system-deps fuzz soak security-report bench bench-smoke
+.PHONY: test demo lint typecheck unit docs clean system-deps fuzz soak security-report bench bench-smoke update-psl
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,12 @@ security-report: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
+
+# Refresh corsware/public_suffix_list.dat (docs/security.md): the Public Suffix List as the
+# publicsuffixlist package on PyPI bundles it, checked and compacted by corsware._psl_update.
+# The test tests/security/test_regressions_psl.py fails once the shipped list is 400 days old.
+update-psl: $(STAMP)
+	rm -rf .psl-download
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: --dest .psl-download publicsuffixlist
+	$(PY) -m corsware._psl_update .psl-download/publicsuffixlist-*.whl
+	rm -rf .psl-download

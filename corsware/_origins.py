@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from . import _psl
 from ._callback import call_origin_callback
 from ._errors import Fix, Problem
 from ._regex_witness import witness_pairs
@@ -25,11 +26,13 @@ __all__ = [
     "OriginPattern",
     "is_loopback_host",
     "is_own_origin",
+    "is_public_suffix",
     "parse_origin_pattern",
     "parse_request_origin",
     "public_suffix_of",
     "regex_problems",
     "registrable_domain",
+    "suffix_inside",
 ]
 
 #: Request Origin values longer than this are refused before any other work. A serialised
@@ -45,24 +48,6 @@ _IPV4_RE: Final = re.compile(r"(?:0|[1-9][0-9]{0,2})(?:\.(?:0|[1-9][0-9]{0,2})){
 _REQUEST_ORIGIN_RE: Final = re.compile(
     r"([a-z][a-z0-9+.\-]*)://([a-z0-9\-._~!$&'()+;=]+|\[[0-9a-f:.]+\])(?::([0-9]{1,5}))?"
 )
-
-# Public suffixes that a subdomain pattern must not sit directly on top of when credentials
-# are allowed: every single-label TLD, plus the multi-label suffixes where strangers get
-# sibling subdomains (shared hosting, second-level country domains). Not the full Public
-# Suffix List (that would be a runtime dependency); the common cases of real mistakes.
-_PUBLIC_SUFFIXES: Final = frozenset(
-    {
-        "github.io", "gitlab.io", "herokuapp.com", "vercel.app", "netlify.app",
-        "pages.dev", "workers.dev", "web.app", "firebaseapp.com", "appspot.com",
-        "azurewebsites.net", "azurestaticapps.net", "cloudfront.net", "amazonaws.com",
-        "onrender.com", "fly.dev", "glitch.me", "repl.co", "ngrok.io", "ngrok-free.app",
-        "blogspot.com", "s3.amazonaws.com", "readthedocs.io", "surge.sh", "now.sh",
-        "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp",
-        "ne.jp", "or.jp", "co.kr", "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn",
-        "com.tw", "com.hk", "com.sg", "com.br", "com.mx", "com.ar", "co.in", "co.nz",
-        "co.za", "com.tr", "com.ru", "co.il", "com.ua", "com.pl", "co.id", "com.my",
-    }
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +300,15 @@ def is_own_origin(origin: str, host: str | None) -> bool:
 
 
 def is_public_suffix(domain: str) -> bool:
-    """Whether ``domain`` is (approximately) a public suffix: a TLD or a known shared suffix."""
-    return "." not in domain or domain in _PUBLIC_SUFFIXES
+    """Whether ``domain`` is a public suffix by the Public Suffix List (``com``, ``co.uk``,
+    ``github.io``, ``up.railway.app``; any single label), see ``_psl``."""
+    return _psl.is_public_suffix(domain)
+
+
+def suffix_inside(domain: str) -> str | None:
+    """A public suffix at or below ``domain``, or None: ``*.domain`` with credentials would
+    cover strangers' sites under it (``s3.amazonaws.com`` inside ``amazonaws.com``)."""
+    return _psl.suffix_inside(domain)
 
 
 class OriginMatcher:
@@ -442,7 +434,7 @@ _FOREIGN_HOSTS: Final = (
     "attacker.com", "attacker.net", "attacker.org", "attacker.io", "attacker.co.uk", "attacker.com.au",
     "attacker.dev", "a.co", "x1.io", "123.com", "1-2.net", "a.b.attacker.com", "xn--80ak6aa92e.com",
     "attacker", "corsware-probe.invalid", "attacker.github.io", "attacker.herokuapp.com",
-    "attacker.vercel.app", "203.0.113.7", "[2001:db8::1]",
+    "attacker.vercel.app", "attacker.up.railway.app", "203.0.113.7", "[2001:db8::1]",
 )  # fmt: skip
 #: Probes are tried on at most this many (scheme, port) pairs and derived from at most this
 #: many witnesses: construction stays in the milliseconds whatever the regex.
@@ -453,13 +445,9 @@ _Parts = tuple[str, str, "str | None"]
 
 
 def public_suffix_of(host: str) -> str:
-    """The longest public suffix ``host`` ends with: a known shared suffix, else its TLD."""
-    labels = host.split(".")
-    for i in range(len(labels)):
-        candidate = ".".join(labels[i:])
-        if candidate in _PUBLIC_SUFFIXES:
-            return candidate
-    return labels[-1]
+    """The public suffix of ``host`` by the Public Suffix List (its rules, wildcards and
+    exceptions, ICANN and PRIVATE sections), else its top-level label."""
+    return _psl.public_suffix_of(host)
 
 
 def registrable_domain(host: str) -> str | None:
@@ -470,10 +458,7 @@ def registrable_domain(host: str) -> str | None:
     """
     if host.startswith("[") or _IPV4_RE.fullmatch(host):
         return host
-    suffix = public_suffix_of(host)
-    if host == suffix:
-        return None
-    return host[: -len(suffix) - 1].rsplit(".", 1)[-1] + "." + suffix
+    return _psl.registrable_domain(host)
 
 
 def _origin(scheme: str, host: str, port: str | None) -> str:
@@ -494,7 +479,10 @@ class _Zones:
         if is_loopback_host(host) or host in self.hosts:
             return None
         if any(host == d or host.endswith("." + d) for d in self.domains):
-            return None
+            # Under a named domain, unless a public suffix lies in between: the regex names
+            # 'railway.app', but 'attacker.up.railway.app' is a stranger's site.
+            suffix = public_suffix_of(host)
+            return suffix if suffix != host and any(suffix.endswith("." + d) for d in self.domains) else None
         return next((s for s in sorted(self.suffixes) if host.endswith("." + s)), "")
 
 
@@ -529,7 +517,9 @@ def regex_problems(
       ``.org``, ``.io``, ``.co.uk``, ``.com.au``, ``.dev``, ``a.co``, ``x1.io``,
       ``123.com``, ``1-2.net``, ``a.b.attacker.com``, punycode, a single label,
       ``attacker.github.io`` and other shared-hosting sites, IPv4 and IPv6 literals), the
-      same suffix and glue forms after each witness's host, and the witnesses themselves.
+      same suffix and glue forms after each witness's host, ``attacker.<s>`` for a public
+      suffix ``s`` inside a named domain (``attacker.up.railway.app`` for ``railway.app``),
+      and the witnesses themselves.
 
     With credentials, a matched probe outside every named domain is refused: under a public
     suffix whose site a class chooses (``[a-z0-9-]+\\.github\\.io``, ``.*\\.com``) as
@@ -603,6 +593,10 @@ def regex_problems(
         return problems
 
     candidates = [_origin(scheme, host, port) for host in _FOREIGN_HOSTS for scheme, port in ends]
+    # A stranger's site under a public suffix inside a named domain ('up.railway.app' in
+    # 'railway.app', 'us-east-1.amazonaws.com' in 'amazonaws.com').
+    inner = [inside for d in sorted(zones.domains) if (inside := suffix_inside(d)) is not None]
+    candidates += [_origin(scheme, f"attacker.{inside}", port) for inside in inner for scheme, port in ends]
     candidates += lookalikes
     for scheme, host, port in list(witnesses)[:_MAX_SEEDS]:
         candidates += [_origin(scheme, probe, port) for probe in _foreign_near(host)]

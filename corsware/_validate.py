@@ -19,7 +19,7 @@ from ._headers import (
     NORMALISED_METHODS,
     is_token,
 )
-from ._origins import OriginPattern, is_public_suffix, parse_origin_pattern, regex_problems
+from ._origins import OriginPattern, parse_origin_pattern, regex_problems, suffix_inside
 
 __all__ = ["MAX_AGE_LIMIT", "Settings", "validate"]
 
@@ -246,15 +246,24 @@ def _validate_origins(
                     fix=(Fix("dangerously_allow_insecure_origins", True, "keyword"),),
                 )
             )
-        if s.credentials and parsed.kind == "subdomains" and is_public_suffix(parsed.host) and not allow_psl:
+        # The Public Suffix List (corsware/_psl.py) says which names strangers register sites
+        # under: '*.github.io' is one, and so is '*.railway.app', which covers the suffix
+        # 'up.railway.app' below it.
+        inside = suffix_inside(parsed.host) if s.credentials and parsed.kind == "subdomains" else None
+        if inside is not None and not allow_psl:
+            where = (
+                f"every site under the public suffix {parsed.host!r}"
+                if inside == parsed.host
+                else f"the public suffix {inside!r} and every site under it (e.g. "
+                f"'{parsed.scheme}://attacker.{inside}')"
+            )
             problems.append(
                 Problem(
                     "allow_origins",
                     item,
                     "public_suffix_pattern_with_credentials",
-                    f"{item!r} covers every site under the public suffix {parsed.host!r}, "
-                    "which strangers can register; list your own origins, or pass "
-                    "dangerously_allow_public_suffix_patterns=True",
+                    f"{item!r} covers {where}, which strangers can register; list your own "
+                    "origins, or pass dangerously_allow_public_suffix_patterns=True",
                     fix=(Fix("dangerously_allow_public_suffix_patterns", True, "keyword"),),
                 )
             )
