@@ -8,6 +8,7 @@ number of requests ``wrk`` completed.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import random
 import re
@@ -114,7 +115,10 @@ class ServerResult:
     def ratio(self, subject: str, what: str) -> float:
         """Median over rounds of subject/bare (``rps`` or ``cpu_per_request``)."""
         pairs = zip(self.runs[subject], self.runs["bare"], strict=True)
-        return statistics.median(getattr(s, what) / getattr(b, what) for s, b in pairs)
+        # A round in which the bare server completed nothing (a smoke run's few requests on a
+        # loaded machine) has no ratio; with no round left, the ratio is unknown (nan).
+        ratios = [getattr(s, what) / getattr(b, what) for s, b in pairs if getattr(b, what)]
+        return statistics.median(ratios) if ratios else math.nan
 
     def median(self, subject: str, what: str) -> float:
         return statistics.median(getattr(r, what) for r in self.runs[subject])
