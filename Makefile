@@ -48,7 +48,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $(BENCH_STAMP)
 
-# Full run (about 10-15 minutes): writes docs/performance.md and docs/img/benchmarks.png.
+# Full run (about 8 minutes on 2 cores): writes docs/performance.md and docs/img/benchmarks-*.png.
 bench: $(BENCH_STAMP) system-deps
 	$(PY) -m benchmarks
 

@@ -7,7 +7,8 @@ Two jobs that Material for MkDocs does not do by itself:
   so that it leads to the same page in the other language (to the other language's home
   page while a twin is missing), and a link from one language to a page of the other
   (``zh/page.md`` in English, ``../page.md`` in Chinese) is checked against the other
-  language's sources and pointed at its built page.
+  language's sources and pointed at its built page; a Chinese page shows the English
+  pages' images (the benchmark charts) as ``../img/<file>``.
 - **Nothing from another host.** Material loads Mermaid from a CDN unless a global
   ``mermaid`` is already defined, and its offline plugin loads the ``iframe-worker`` shim
   (search from ``file://``) from a CDN unless ``extra.polyfills`` names one. Both packages
@@ -80,6 +81,9 @@ _CROSS = {
     "en": re.compile(r"\]\(zh/([A-Za-z0-9_-]+)\.md(#[^)\s]*)?\)"),
     ZH: re.compile(r"\]\(\.\./([A-Za-z0-9_-]+)\.md(#[^)\s]*)?\)"),
 }
+# An image of the English pages used by a Chinese page: ](../img/chart.png) (docs/img/ is
+# outside the Chinese build's docs_dir, and served by the English site).
+_SHARED_IMAGE = re.compile(r"\]\(\.\./(img/[A-Za-z0-9_.-]+)\)")
 _FENCE = re.compile(r"^(\s*)(```|~~~)")
 
 _state: dict[str, Any] = {"mermaid_pages": 0}
@@ -176,7 +180,14 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, **_: Any) 
                     )
                 return f"]({_PARKED}{name}{anchor})"
 
+            def park_image(m: re.Match[str]) -> str:
+                if not (DOCS / m.group(1)).is_file():
+                    raise PluginError(f"{page.file.src_uri} shows ../{m.group(1)}: docs/{m.group(1)} does not exist")
+                return f"]({_PARKED}{m.group(1)})"
+
             line = _CROSS[language].sub(park, line)
+            if language == ZH:
+                line = _SHARED_IMAGE.sub(park_image, line)
         out.append(line)
     return "\n".join(out)
 
@@ -186,10 +197,13 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, **_: Any) -> st
     up = "../" * page.url.count("/") + _other_root(_language(config))
 
     def point(m: re.Match[str]) -> str:
-        name, _, anchor = m.group(1).partition("#")
-        return f'href="{up}{_page_url(name, config)}{"#" + anchor if anchor else ""}"'
+        attr, target = m.group(1), m.group(2)
+        if target.startswith("img/"):
+            return f'{attr}="{up}{target}"'
+        name, _, anchor = target.partition("#")
+        return f'{attr}="{up}{_page_url(name, config)}{"#" + anchor if anchor else ""}"'
 
-    return re.sub(rf'href="{re.escape(_PARKED)}([^"]*)"', point, html)
+    return re.sub(rf'(href|src)="{re.escape(_PARKED)}([^"]*)"', point, html)
 
 
 def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, **_: Any) -> dict[str, Any]:
