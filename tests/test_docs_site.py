@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001  (full-width punctuation in the Chinese console messages is what browsers print)
 """The built documentation site: it loads nothing from another host, and it has the same pages
 in English (docs/ -> site/) and Chinese (docs/zh/ -> site/zh/), each with its own language.
 
@@ -283,3 +284,31 @@ def test_the_reference_covers_the_integrations(site: Path) -> None:
     text = re.sub(r"<[^>]+>", "", html)
     leaked = re.findall(r":(?:class|func|meth|mod|data|attr):`?[\w.~]+|\.\. [\w-]+::|\w::\n", text)
     assert not leaked, f"reST markup shows in the rendered reference (write Markdown in docstrings): {leaked}"
+
+
+# --- troubleshooting by a Chinese console message ------------------------------------------------
+
+#: Firefox's own zh-CN strings (its zh-CN localisation of dom/chrome/security/security.properties)
+#: and the Chinese renderings of Chromium's English messages met most often.
+CHINESE_MESSAGES = {
+    "（原因：CORS 头缺少 'Access-Control-Allow-Origin'）",
+    "（原因：CORS 头 'Access-Control-Allow-Origin' 不匹配",
+    "（原因：CORS 头中的 'Access-Control-Allow-Credentials' 预期为 'true'）",
+    "（原因：CORS 预检通道未成功）",
+    "（原因：CORS 请求未能成功）",
+    "已被 CORS 策略阻止：请求的资源上没有 'Access-Control-Allow-Origin' 标头",
+    "对预检请求的响应未通过访问控制检查",
+}
+MESSAGE_ROW = re.compile(r"^\| `([^`]+)` \| \[[^\]]+\]\(#([\w-]+)\) \|$", re.M)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_chinese_console_messages_lead_to_their_section(site: Path, lang: str) -> None:
+    source = (DOCS if lang == "en" else ZH) / "troubleshooting.md"
+    rows = dict(MESSAGE_ROW.findall(source.read_text(encoding="utf-8")))
+    assert set(rows) >= CHINESE_MESSAGES, f"{source}: no row for {sorted(CHINESE_MESSAGES - set(rows))}"
+    other = (ZH if lang == "en" else DOCS) / "troubleshooting.md"
+    assert set(rows) == set(dict(MESSAGE_ROW.findall(other.read_text(encoding="utf-8")))), "both pages list the same"
+    built = ((site if lang == "en" else site / "zh") / "troubleshooting.html").read_text(encoding="utf-8")
+    sections = set(re.findall(r'<h2 id="([^"]+)"', built))
+    assert set(rows.values()) <= sections, f"rows lead to missing sections: {set(rows.values()) - sections}"
