@@ -31,8 +31,13 @@ unit: $(STAMP) system-deps
 	$(PY) -m pytest -q
 
 # The documentation site: strict, so a broken link, a missing page or a bad docstring fails.
+# English (mkdocs.yml, docs/ -> site/), then Chinese (mkdocs.zh.yml, docs/zh/ -> site/zh/).
+# Nothing is loaded from another host: Mermaid and the offline search shim come from the npm
+# registry, fetched once into .cache/ by docs/hooks/site.py (needs `npm`).
 docs: $(STAMP)
-	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+	rm -rf site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.yml
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.zh.yml
 
 # pytest runs last, so its summary is the closing line of the run.
 test: lint typecheck docs bench-smoke unit
@@ -43,7 +48,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[bench]'
 	touch $(BENCH_STAMP)
 
-# Full run (about 10-15 minutes): writes docs/performance.md and docs/img/benchmarks.png.
+# Full run (about 8 minutes on 2 cores): writes docs/performance.md and docs/img/benchmarks-*.png.
 bench: $(BENCH_STAMP) system-deps
 	$(PY) -m benchmarks
 
@@ -75,7 +80,7 @@ security-report: $(STAMP)
 	$(PY) benchmarks/security_report.py --write
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site .cache
 
 # Refresh corsware/public_suffix_list.dat (docs/security.md): the Public Suffix List as the
 # publicsuffixlist package on PyPI bundles it, checked and compacted by corsware._psl_update.

@@ -3,5 +3,7 @@
 In-process per-request overhead of corsware and its peers, each measured against its own
 bare app with the subjects interleaved within every trial; real servers (uvicorn, gunicorn)
 driven by ``wrk`` on loopback; results as ratios, written to ``docs/performance.md`` and
-``docs/img/benchmarks.png``. See ``docs/performance.md`` for how to read them.
+one chart per family with a peer, ``docs/img/benchmarks-<family>.png`` (redrawn from the
+tables by ``python -m benchmarks.report --charts``). See ``docs/performance.md`` for how to
+read them.
 """

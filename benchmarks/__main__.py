@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .inprocess import measure, memory, respond
-from .report import Results, chart, markdown, print_targets, targets, write_markdown
+from .report import Results, chart_data, charts, markdown, print_targets, targets, write_markdown
 from .scenarios import SCENARIOS
 from .servers import run_servers
 from .subjects import FAMILIES, LABELS, corsware_policy, family
@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     print("targets:")
     print_targets(targets(results), judged=not smoke)
     write_markdown(out / "performance.md", markdown(results, when))
-    chart(results, out / "img" / "benchmarks.png")
-    print(f"wrote {out / 'performance.md'} and {out / 'img' / 'benchmarks.png'} in {time.monotonic() - started:.0f} s")
+    pictures = charts(chart_data(results), out / "img", trials=f"median of {trials} trials")
+    print(f"wrote {out / 'performance.md'} and {', '.join(p.name for p in pictures)} in "
+          f"{time.monotonic() - started:.0f} s")  # fmt: skip
     if scratch is not None:
         scratch.cleanup()  # a smoke run's figures mean nothing: only that it ran
     return 0

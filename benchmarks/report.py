@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import platform
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -225,35 +227,137 @@ def write_markdown(path: Path, body: str) -> None:
     path.write_text(f"{head}{BEGIN}\n{body}\n{END}{tail}")
 
 
-def chart(r: Results, path: Path) -> None:
-    """Overhead per scenario and subject, one panel per family (symmetric log scale)."""
+#: One chart per family that has a peer: corsware's overhead per request against the peer's.
+CHART_FAMILIES = ("asgi", "flask", "django")
+CORSWARE_COLOUR = "#3f51b5"  # the site's indigo
+PEER_COLOURS = ("#9e9e9e", "#616161")
+#: family -> [(scenario title, {subject label: overhead above the bare app in µs})]
+ChartData = dict[str, list[tuple[str, dict[str, float]]]]
+_TABLE = re.compile(r"^### In-process, (\w+): overhead per request")
+_OVERHEAD = re.compile(r"^([+-]?[\d.]+)")
+
+
+def chart_data(r: Results) -> ChartData:
+    """What the charts show, from a run: corsware's and the peers' overhead per scenario."""
+    out: ChartData = {}
+    for fam in CHART_FAMILIES:
+        rows = [s for s in SCENARIOS if (fam, s.name) in r.timings]
+        if rows and PEERS[fam]:
+            subjects = ("corsware", *PEERS[fam])
+            out[fam] = [
+                (s.title, {LABELS[x]: r.timings[(fam, s.name)].overhead(x) / 1000 for x in subjects}) for s in rows
+            ]
+    return out
+
+
+def chart_data_from_markdown(text: str) -> ChartData:
+    """The same, read back from the tables :func:`markdown` wrote (docs/performance.md): the
+    stored record of the last ``make bench``, so the charts can be redrawn without a run."""
+    out: ChartData = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = _TABLE.match(line)
+        if not m or m.group(1) not in CHART_FAMILIES:
+            continue
+        fam = m.group(1)
+        wanted = [LABELS[x] for x in ("corsware", *PEERS[fam])]
+        header = [c.strip() for c in lines[i + 2].strip().strip("|").split("|")]
+        columns = {label: header.index(label) for label in wanted}
+        rows = []
+        for row in lines[i + 4 :]:
+            if not row.startswith("|"):
+                break
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            values = {}
+            for label, col in columns.items():
+                number = _OVERHEAD.match(cells[col])
+                if number is None:
+                    raise ValueError(f"{fam}/{cells[0]}: {label} has no figure: {cells[col]!r}")
+                values[label] = float(number.group(1))
+            rows.append((cells[0], values))
+        out[fam] = rows
+    return out
+
+
+def _human(us: float) -> str:
+    """A duration in µs, as a reader says it: 1.63 µs, 34 µs, 2.1 ms, 3.2 s."""
+    a = abs(us)
+    if a >= 1e6:
+        return f"{us / 1e6:.1f} s"
+    if a >= 1e3:
+        return f"{us / 1e3:.1f} ms"
+    return f"{us:.0f} µs" if a >= 10 else f"{us:.2f} µs"
+
+
+def _tick(us: float) -> str:
+    for unit, scale in (("s", 1e6), ("ms", 1e3), ("µs", 1.0)):
+        if us >= scale:
+            return f"{us / scale:g} {unit}"
+    return f"{us:g} µs"
+
+
+def charts(data: ChartData, folder: Path, *, trials: str = "median of the trials") -> list[Path]:
+    """One horizontal bar chart per family, ``benchmarks-<family>.png``: the time corsware and
+    each peer add to a request, per scenario, on a log scale, every bar labelled.
+
+    A negative overhead (corsware answers a preflight before the framework's view runs, so
+    the request costs less than the bare app) cannot sit on a log scale: it is written out
+    instead of drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter
 
-    families = [f for f in FAMILIES if any(k[0] == f for k in r.timings)]
-    fig, axes = plt.subplots(len(families), 1, figsize=(13, 3.4 * len(families) + 0.6), squeeze=False)
-    for ax, fam in zip(axes[:, 0], families, strict=True):
-        rows = [s for s in SCENARIOS if (fam, s.name) in r.timings]
-        subjects = [s for s in r.timings[(fam, rows[0].name)].per_request if s != "bare"]
-        height = 0.8 / len(subjects)
-        for i, subject in enumerate(subjects):
-            values = [r.timings[(fam, s.name)].overhead(subject) / 1000 for s in rows]
-            ys = [j + i * height for j in range(len(rows))]
-            ax.barh(ys, values, height=height, label=LABELS[subject])
-        ax.set_yticks([j + 0.4 - height / 2 for j in range(len(rows))])
-        ax.set_yticklabels([s.title for s in rows], fontsize=7)
-        ax.invert_yaxis()
-        ax.set_xscale("symlog", linthresh=1)
-        ax.axvline(0, color="black", linewidth=0.6)
-        ax.set_title(f"{fam}: overhead per request above the bare app (µs, symlog)", fontsize=9)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    written = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for fam, rows in data.items():
+        labels = list(rows[0][1])
+        n = len(labels)
+        height = 0.8 / n
+        fig, ax = plt.subplots(figsize=(10, 0.3 * n * len(rows) + 1.5))
+        positive = [v for _, values in rows for v in values.values() if v > 0]
+        low, high = min(positive) / 2, max(positive) * 12
+        for i, label in enumerate(labels):
+            colour = CORSWARE_COLOUR if i == 0 else PEER_COLOURS[(i - 1) % len(PEER_COLOURS)]
+            for j, (_, values) in enumerate(rows):
+                y = j + (i - (n - 1) / 2) * height
+                v = values[label]
+                if v > 0:
+                    ax.barh(y, v - low, height=height * 0.92, color=colour, left=low)
+                    ours = i == 0
+                    ax.text(v * 1.08, y, f"+{_human(v)}", va="center", fontsize=8,
+                            color=colour if ours else "#424242", fontweight="bold" if ours else "normal")  # fmt: skip
+                else:
+                    ax.text(low * 1.1, y, f"saves {_human(-v)}: answers before the app", va="center",
+                            fontsize=8, color=colour, fontweight="bold")  # fmt: skip
+        handles = [
+            Patch(color=CORSWARE_COLOUR if i == 0 else PEER_COLOURS[(i - 1) % len(PEER_COLOURS)], label=label)
+            for i, label in enumerate(labels)
+        ]
+        ax.set_xscale("log")
+        ax.set_xlim(low, high)
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([title for title, _ in rows], fontsize=9)
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # first scenario on top
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _tick(x)))
         ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        name = {"asgi": "ASGI", "flask": "Flask", "django": "Django"}.get(fam, fam)
+        ax.set_title(f"{name}: time each CORS middleware adds to a request (shorter is better)",
+                     fontsize=12, loc="left", pad=24)  # fmt: skip
+        ax.text(0, 1.01, f"Above the bare app, {trials}; log scale.",
+                transform=ax.transAxes, fontsize=9, color="#616161")  # fmt: skip
+        ax.legend(handles=handles, loc="upper right", fontsize=9, frameon=False)
+        fig.tight_layout()
+        path = folder / f"benchmarks-{fam}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
 
 
 def print_targets(ts: Sequence[Target], *, judged: bool = True) -> None:
@@ -266,3 +370,25 @@ def print_targets(ts: Sequence[Target], *, judged: bool = True) -> None:
         print(f"  {sum(t.ok for t in ts)} of {len(ts)} targets met")
     else:
         print(f"  {len(ts)} targets measured, {NOT_JUDGED}: its counts are too small (`make bench` judges them)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.report --charts``: redraw the charts from docs/performance.md."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=main.__doc__)
+    parser.add_argument("--charts", action="store_true", help="redraw docs/img/benchmarks-*.png from the results")
+    parser.add_argument("--results", type=Path, default=Path(__file__).resolve().parent.parent / "docs/performance.md")
+    args = parser.parse_args(argv)
+    if not args.charts:
+        parser.error("nothing to do: pass --charts")
+    data = chart_data_from_markdown(args.results.read_text(encoding="utf-8"))
+    if not data:
+        raise SystemExit(f"{args.results}: no in-process results tables (run `make bench`)")
+    run = re.search(r"trials=(\d+)", args.results.read_text(encoding="utf-8"))
+    trials = f"median of {run.group(1)} trials" if run else "median of the trials"
+    for path in charts(data, args.results.parent / "img", trials=trials):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

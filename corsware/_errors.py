@@ -49,7 +49,8 @@ class Problem:
     ``code`` is a stable reason code (documented in ``docs/reason-codes.md``) that tools
     and tests can rely on; ``message`` names the value and says how to fix it. ``fix``
     holds the settings the message suggests or names, as data, so the message can be
-    worded in the syntax the configuration was written in (see :class:`Fix`).
+    worded in the syntax the configuration was written in (each ``Fix`` is an option and
+    its value).
     """
 
     field: str

@@ -362,7 +362,7 @@ def wrap_asgi(
 ) -> asgi.CORSMiddleware:
     """Wrap an ASGI app (object or ``"module:attribute"``) in ``corsware.asgi.CORSMiddleware``.
 
-    ``None`` arguments are read from the environment as in :func:`wrap_wsgi`
+    ``None`` arguments are read from the environment as in [`corsware.wsgi.wrap`][corsware.wsgi.wrap]
     (``CORSWARE_CHECK_WEBSOCKET_ORIGIN`` too).
     """
     from .asgi import CORSMiddleware

@@ -76,7 +76,7 @@ class CORSPolicy:
         ``"*"`` allows any header, ``Authorization`` included. Entries with regex syntax
         (``r"X-Company-.*"``, as flask-cors documents) are header-name patterns, matched
         whole and in any case. Names no script can set (forbidden request headers such as
-        ``Cookie``, ``DNT``) are ignored with a warning (:attr:`warnings`).
+        ``Cookie``, ``DNT``) are ignored with a warning ([`warnings`][corsware.CORSPolicy.warnings]).
 
     ``allow_credentials`` (bool, default False)
     :   Send ``Access-Control-Allow-Credentials: true``: cookies and HTTP auth may be sent
@@ -345,7 +345,7 @@ class CORSPolicy:
     @property
     def has_async_callback(self) -> bool:
         """Whether an ``allow_origin_callback`` (here or in a per-path rule) is async, which
-        only the ASGI middleware (or :meth:`aevaluate`) can await."""
+        only the ASGI middleware (or [`aevaluate`][corsware.CORSPolicy.aevaluate]) can await."""
         policies = [self, *(policy for _, policy in self._rules)]
         return any(_is_async_callable(p._settings.callback) for p in policies)
 

@@ -498,7 +498,7 @@ class _LazyBody:
 
 class CORS:
     """The Flask extension: ``CORS(app, **options)`` or ``cors = CORS(); cors.init_app(app)``;
-    the same for a :class:`flask.Blueprint` (``CORS(bp)``), whose routes only it covers.
+    the same for a ``flask.Blueprint`` (``CORS(bp)``), whose routes only it covers.
 
     ``options`` are flask-cors's (``resources``, ``origins``, ``methods``,
     ``allow_headers``, ``expose_headers``, ``supports_credentials``, ``max_age``,
@@ -506,7 +506,7 @@ class CORS:
     ``allow_private_network``, ``intercept_exceptions``) and may add ``CORSPolicy``
     keywords; or pass ``policy=CORSPolicy(...)``. Precedence as in flask-cors: defaults <
     ``CORS_*`` config (apps only: a blueprint has no config) < constructor options <
-    ``init_app`` options. Invalid options raise :class:`~corsware.CORSConfigError` from
+    ``init_app`` options. Invalid options raise [`CORSConfigError`][corsware.CORSConfigError] from
     ``init_app``, at start-up.
 
     The extension object keeps no reference to the app; the state lives in

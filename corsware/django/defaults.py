@@ -1,6 +1,6 @@
 """django-cors-headers' defaults, under the names its documentation has settings files import.
 
-django-cors-headers' README extends its defaults in ``settings.py``::
+django-cors-headers' README extends its defaults in ``settings.py``:
 
     from corsheaders.defaults import default_headers
     CORS_ALLOW_HEADERS = (*default_headers, "my-custom-header")

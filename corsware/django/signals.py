@@ -9,14 +9,14 @@ is logged once per receiver at WARNING. ``Origin: null`` is never enabled by a r
 (only ``dangerously_allow_null_origin`` allows it). Receivers run synchronously (under ASGI, in the event loop thread):
 keep them quick and non-blocking.
 
-.. code-block:: python
+```python
+from corsware.django.signals import check_request_enabled
 
-    from corsware.django.signals import check_request_enabled
+def allow_api_for_partners(sender, request, **kwargs):
+    return request.path_info.startswith("/partner-api/")
 
-    def allow_api_for_partners(sender, request, **kwargs):
-        return request.path_info.startswith("/partner-api/")
-
-    check_request_enabled.connect(allow_api_for_partners)
+check_request_enabled.connect(allow_api_for_partners)
+```
 """
 
 from __future__ import annotations
