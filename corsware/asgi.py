@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
+from ._frameworks import warn_framework_cors
 from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
@@ -76,6 +77,7 @@ class CORSMiddleware(MiddlewareBase):
     ) -> None:
         super().__init__(policy, debug=debug, **options)
         self.app = app
+        warn_framework_cors(app, "corsware.asgi.CORSMiddleware")
         self.check_websocket_origin = check_websocket_origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

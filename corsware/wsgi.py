@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
+from ._frameworks import warn_framework_cors
 from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
@@ -55,6 +56,7 @@ class CORSMiddleware(MiddlewareBase):
     ) -> None:
         super().__init__(policy, debug=debug, **options)
         self.app = app
+        warn_framework_cors(app, "corsware.wsgi.CORSMiddleware")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all

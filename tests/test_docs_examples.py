@@ -99,7 +99,14 @@ def test_bad_not_run_markers_are_caught(tmp_path: Path) -> None:
 # Chinese pages translated from an English page must show exactly the same code, so a fix
 # to one cannot be forgotten in the other. (zh/flask.md is written for Chinese Flask users
 # first; its English counterpart, docs/flask.md, is a separate guide.)
-TRANSLATED = ["index.md", "quickstart-wsgi.md", "quickstart-asgi.md", "cors-explained.md", "troubleshooting.md"]
+TRANSLATED = [
+    "index.md",
+    "quickstart-wsgi.md",
+    "quickstart-asgi.md",
+    "cors-explained.md",
+    "troubleshooting.md",
+    "frameworks.md",
+]
 _SAME_CODE_LANGUAGES = PYTHON_LANGUAGES | {"console", "bash", "sh", "shell", "js", "javascript", "toml", "json", "http"}
 
 
