@@ -28,14 +28,8 @@ ZH = DOCS / "zh"
 PENDING_TRANSLATION = {
     "browser-tests.md",
     "cli.md",
-    "django.md",
-    "migrate-after-request.md",
-    "performance.md",
     "reason-codes.md",
-    "reference.md",
     "security.md",
-    "servers.md",
-    "starlette.md",
 }
 
 
