@@ -99,7 +99,14 @@ def test_bad_not_run_markers_are_caught(tmp_path: Path) -> None:
 # Chinese pages translated from an English page must show exactly the same code, so a fix
 # to one cannot be forgotten in the other. (zh/flask.md is written for Chinese Flask users
 # first; its English counterpart, docs/flask.md, is a separate guide.)
-TRANSLATED = ["index.md", "quickstart-wsgi.md", "quickstart-asgi.md", "cors-explained.md", "troubleshooting.md"]
+TRANSLATED = [
+    "index.md",
+    "quickstart-wsgi.md",
+    "quickstart-asgi.md",
+    "cors-explained.md",
+    "troubleshooting.md",
+    "security.md",
+]
 _SAME_CODE_LANGUAGES = PYTHON_LANGUAGES | {"console", "bash", "sh", "shell", "js", "javascript", "toml", "json", "http"}
 
 
@@ -111,6 +118,37 @@ def test_chinese_pages_show_the_same_code_as_the_english_ones(name: str) -> None
     english, chinese = code(DOCS / name), code(DOCS / "zh" / name)
     assert english, f"docs/{name} has no code blocks"
     assert chinese == english, f"docs/zh/{name} and docs/{name} must show identical code blocks"
+
+
+_FIGURES = ("<!-- figures:start -->", "<!-- figures:end -->")
+
+
+def _figures(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    start, end = (text.index(marker) for marker in _FIGURES)
+    return text[start:end]
+
+
+def test_chinese_security_page_shows_the_published_figures() -> None:
+    """docs/zh/security.md shows the figures table `make security-report` writes into docs/security.md."""
+    assert _figures(DOCS / "zh" / "security.md") == _figures(DOCS / "security.md"), (
+        "the figures table of docs/zh/security.md differs from docs/security.md: "
+        "run python benchmarks/security_report.py --render-only (it rewrites both)"
+    )
+
+
+def test_security_report_rewrites_the_figures_of_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import security_report
+
+    pages = []
+    for name in ("en.md", "zh.md"):
+        page = tmp_path / name
+        page.write_text(f"# {name}\n\n{_FIGURES[0]}\n| old |\n{_FIGURES[1]}\n\ntail\n", encoding="utf-8")
+        pages.append(page)
+    monkeypatch.setattr(security_report, "DOCS", tuple(pages))
+    security_report._write_doc("| new |")
+    for page in pages:
+        assert page.read_text(encoding="utf-8") == f"# {page.name}\n\n{_FIGURES[0]}\n| new |\n{_FIGURES[1]}\n\ntail\n"
 
 
 # -- the extraction itself ---------------------------------------------------------------
