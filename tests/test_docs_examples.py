@@ -106,6 +106,7 @@ TRANSLATED = [
     "cors-explained.md",
     "troubleshooting.md",
     "security.md",
+    "reason-codes.md",
 ]
 _SAME_CODE_LANGUAGES = PYTHON_LANGUAGES | {"console", "bash", "sh", "shell", "js", "javascript", "toml", "json", "http"}
 
