@@ -107,6 +107,7 @@ TRANSLATED = [
     "troubleshooting.md",
     "security.md",
     "reason-codes.md",
+    "cli.md",
 ]
 _SAME_CODE_LANGUAGES = PYTHON_LANGUAGES | {"console", "bash", "sh", "shell", "js", "javascript", "toml", "json", "http"}
 
