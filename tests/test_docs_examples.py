@@ -108,6 +108,7 @@ TRANSLATED = [
     "security.md",
     "reason-codes.md",
     "cli.md",
+    "browser-tests.md",
 ]
 _SAME_CODE_LANGUAGES = PYTHON_LANGUAGES | {"console", "bash", "sh", "shell", "js", "javascript", "toml", "json", "http"}
 
