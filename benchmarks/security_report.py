@@ -16,7 +16,8 @@ Sections (sizes in the ``SIZES`` table below; ``--scale 0.1`` for a quick run):
 - ``swap``: the same while the middleware's policy is swapped every ~0.5 ms.
 
 Results go to ``docs/security-figures.json``; the table between the ``figures`` markers of
-``docs/security.md`` is regenerated from it. A run of only some sections keeps the others'
+``docs/security.md`` (and of its Chinese twin ``docs/zh/security.md``, which shows the same
+table) is regenerated from it. A run of only some sections keeps the others'
 figures and the date of the last full run; the rows it measured say when.
 """
 
@@ -41,6 +42,9 @@ from tests.fuzz.targets import TARGETS  # noqa: E402
 from tests.security import harness  # noqa: E402
 
 DOC = ROOT / "docs" / "security.md"
+# Pages that publish the figures table between the markers: the English page and its Chinese
+# twin (tests/test_docs_examples.py checks that both show the same table).
+DOCS = (DOC, ROOT / "docs" / "zh" / "security.md")
 DATA = ROOT / "docs" / "security-figures.json"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 SIZES = {
@@ -229,10 +233,15 @@ def main() -> None:
 
 
 def _write_doc(table: str) -> None:
-    text = DOC.read_text()
-    head, _, rest = text.partition(START)
-    _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+    for doc in DOCS:
+        if not doc.exists():
+            continue
+        text = doc.read_text(encoding="utf-8")
+        if START not in text or END not in text:
+            raise SystemExit(f"{doc}: the {START} ... {END} markers are missing; put them back around the table")
+        head, _, rest = text.partition(START)
+        _, _, tail = rest.partition(END)
+        doc.write_text(f"{head}{START}\n{table}\n{END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

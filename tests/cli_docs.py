@@ -12,8 +12,8 @@ exit status of the previous command) and ``cat FILE``.
 
 Regenerate the outputs shown in the docs from real runs (then review the diff)::
 
-    python -m tests.cli_docs            # rewrites docs/cli.md
-    python -m tests.cli_docs --check    # exit status 1 when the page differs
+    python -m tests.cli_docs            # rewrites docs/cli.md and its Chinese twin docs/zh/cli.md
+    python -m tests.cli_docs --check    # exit status 1 when a page differs
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ DOC_PORTS: dict[int, str] = {
     5102: "free: `corsware demo --once --other-port 5102`",
     5999: "free: nothing listens there (connection refused)",
 }
+
+#: The pages whose sessions ``python -m tests.cli_docs`` rewrites by default: the English page
+#: and its Chinese twin, which shows the same blocks (tests/test_docs_examples.py checks it).
+PAGES = (DOCS / "cli.md", DOCS / "zh" / "cli.md")
 
 _HOST_PORT = re.compile(r"\b(localhost|127\.0\.0\.1):(\d{2,5})\b")
 _PORT_OPTION = re.compile(r"(--(?:client|api|other)-port[ =])(\d{2,5})\b")
@@ -216,21 +220,22 @@ def regenerate(path: Path, servers: DocServers) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.cli_docs", description=__doc__.split("\n\n")[0])
-    parser.add_argument("page", nargs="?", default=str(DOCS / "cli.md"))
-    parser.add_argument("--check", action="store_true", help="only say whether the page is up to date")
+    parser.add_argument("page", nargs="*", default=[str(page) for page in PAGES if page.exists()])
+    parser.add_argument("--check", action="store_true", help="only say whether the pages are up to date")
     args = parser.parse_args(argv)
-    path = Path(args.page)
+    status = 0
     with doc_servers() as servers:
-        before, after = regenerate(path, servers)
-    if before == after:
-        print(f"{path}: up to date")
-        return 0
-    if args.check:
-        print(f"{path}: outputs differ from real runs (python -m tests.cli_docs rewrites them)")
-        return 1
-    path.write_text(after, encoding="utf-8")
-    print(f"{path}: rewritten")
-    return 0
+        for path in map(Path, args.page):
+            before, after = regenerate(path, servers)
+            if before == after:
+                print(f"{path}: up to date")
+            elif args.check:
+                print(f"{path}: outputs differ from real runs (python -m tests.cli_docs rewrites them)")
+                status = 1
+            else:
+                path.write_text(after, encoding="utf-8")
+                print(f"{path}: rewritten")
+    return status
 
 
 if __name__ == "__main__":

@@ -121,3 +121,21 @@ def test_console_extraction(tmp_path: Path) -> None:
     page.write_text("```console\noutput first\n$ corsware a\n```\n")
     with pytest.raises(ValueError, match="starts with a '\\$ ' command line"):
         console_commands(blocks(page)[0])
+
+
+def test_regenerating_rewrites_the_english_page_and_its_chinese_twin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m tests.cli_docs`` covers docs/zh/cli.md too, so the twin cannot be left behind."""
+    import contextlib
+
+    from tests import cli_docs
+
+    seen: list[Path] = []
+
+    def regenerate(path: Path, servers: DocServers) -> tuple[str, str]:
+        seen.append(path)
+        return "same", "same"
+
+    monkeypatch.setattr(cli_docs, "doc_servers", lambda: contextlib.nullcontext(DocServers()))
+    monkeypatch.setattr(cli_docs, "regenerate", regenerate)
+    assert cli_docs.main(["--check"]) == 0
+    assert seen == [DOCS / "cli.md", DOCS / "zh" / "cli.md"]

@@ -106,6 +106,10 @@ TRANSLATED = [
     "cors-explained.md",
     "troubleshooting.md",
     "frameworks.md",
+    "security.md",
+    "reason-codes.md",
+    "cli.md",
+    "browser-tests.md",
 ]
 _SAME_CODE_LANGUAGES = PYTHON_LANGUAGES | {"console", "bash", "sh", "shell", "js", "javascript", "toml", "json", "http"}
 
@@ -118,6 +122,37 @@ def test_chinese_pages_show_the_same_code_as_the_english_ones(name: str) -> None
     english, chinese = code(DOCS / name), code(DOCS / "zh" / name)
     assert english, f"docs/{name} has no code blocks"
     assert chinese == english, f"docs/zh/{name} and docs/{name} must show identical code blocks"
+
+
+_FIGURES = ("<!-- figures:start -->", "<!-- figures:end -->")
+
+
+def _figures(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    start, end = (text.index(marker) for marker in _FIGURES)
+    return text[start:end]
+
+
+def test_chinese_security_page_shows_the_published_figures() -> None:
+    """docs/zh/security.md shows the figures table `make security-report` writes into docs/security.md."""
+    assert _figures(DOCS / "zh" / "security.md") == _figures(DOCS / "security.md"), (
+        "the figures table of docs/zh/security.md differs from docs/security.md: "
+        "run python benchmarks/security_report.py --render-only (it rewrites both)"
+    )
+
+
+def test_security_report_rewrites_the_figures_of_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from benchmarks import security_report
+
+    pages = []
+    for name in ("en.md", "zh.md"):
+        page = tmp_path / name
+        page.write_text(f"# {name}\n\n{_FIGURES[0]}\n| old |\n{_FIGURES[1]}\n\ntail\n", encoding="utf-8")
+        pages.append(page)
+    monkeypatch.setattr(security_report, "DOCS", tuple(pages))
+    security_report._write_doc("| new |")
+    for page in pages:
+        assert page.read_text(encoding="utf-8") == f"# {page.name}\n\n{_FIGURES[0]}\n| new |\n{_FIGURES[1]}\n\ntail\n"
 
 
 # -- the extraction itself ---------------------------------------------------------------
