@@ -246,8 +246,19 @@ class Reporter:
         """Forget the in-memory counts."""
         self._tally.clear()
 
-    def observe(self, method: str, path: str, origin: str, decision: CORSDecision, sent: Sent) -> None:
-        """Record one CORS request: what was sent versus the candidate's ``decision``."""
+    def observe(
+        self,
+        method: str,
+        path: str,
+        origin: str,
+        decision: CORSDecision,
+        sent: Sent,
+        request_headers: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Record one CORS request: what was sent versus the candidate's ``decision``.
+
+        ``request_headers``: the request's CORS headers; a preflight's requested method and
+        headers go into the record (``corsware suggest`` allows what was asked for)."""
         now = time.time()
         result = outcome(decision.kind, origin, sent, decision)
         new = self._tally.add(origin, decision.path_rule, result, decision.reason, now)
@@ -259,7 +270,7 @@ class Reporter:
             level = logging.WARNING
             if not report_logger.isEnabledFor(level):
                 return
-        record = {
+        record: dict[str, Any] = {
             RECORD_KEY: RECORD_VERSION,
             "time": _iso(now),
             "method": _cap(method),
@@ -278,6 +289,13 @@ class Reporter:
                 "path_rule": _cap(decision.path_rule),
             },
         }
+        if decision.kind is RequestKind.PREFLIGHT:
+            for name, value in request_headers:
+                low = name.lower()
+                if low == "access-control-request-method":
+                    record["request_method"] = _cap(value)
+                elif low == "access-control-request-headers":
+                    record["request_headers"] = _cap(value)
         report_logger.log(level, "%s", encode_record(record), extra={RECORD_KEY: record})
 
 

@@ -111,7 +111,7 @@ class WSGILayer:
             if not observed:
                 observed = True
                 try:
-                    reporter.observe(method, path, origin, candidate, Sent.from_text(status, response_headers))
+                    reporter.observe(method, path, origin, candidate, Sent.from_text(status, response_headers), headers)
                 except Exception:
                     self._once.failed()
             if exc_info is None:
@@ -180,7 +180,7 @@ class ASGILayer:
                 observed = True
                 try:
                     sent = Sent.from_raw(message["status"], message.get("headers", ()))
-                    reporter.observe(method, path, seen_origin, candidate, sent)
+                    reporter.observe(method, path, seen_origin, candidate, sent, headers)
                 except Exception:
                     self._once.failed()
             await send(message)
