@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from .asgi import Message, Receive, Scope, Send
 
-__all__ = ["ASGILayer", "WSGILayer", "attach", "layered"]
+__all__ = ["ASGILayer", "Once", "WSGILayer", "attach", "layered"]
 
 #: The request headers a CORS decision depends on (Fetch §"CORS protocol"), WSGI names.
 _WSGI_HEADERS: Final = (
@@ -48,7 +48,7 @@ _ASGI_HEADERS: Final = frozenset(
 )
 
 
-class _Once:
+class Once:
     """Logs the first failure of a layer's own code at ERROR; the response is never affected."""
 
     def __init__(self, what: str) -> None:
@@ -82,7 +82,7 @@ class WSGILayer:
         self.reporter = reporter
         self.hook = hook
         self.policy = policy
-        self._once = _Once("report-only layer")
+        self._once = Once("report-only layer")
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         origin = environ.get("HTTP_ORIGIN")
@@ -138,7 +138,7 @@ class ASGILayer:
         self.reporter = reporter
         self.hook = hook
         self.policy = policy
-        self._once = _Once("report-only layer")
+        self._once = Once("report-only layer")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
