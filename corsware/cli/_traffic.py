@@ -25,6 +25,7 @@ from .._headers import is_token
 from .._origins import OriginPattern, parse_origin_pattern
 from .._policy import CORSPolicy
 from .._report import OUTCOMES, RECORD_KEY
+from ._check import policy_warnings
 from ._output import EXIT_NO, EXIT_OK, CommandError, Style, print_json, printable
 
 __all__ = ["Traffic", "read_traffic", "run_report", "run_suggest", "suggest_toml"]
@@ -244,6 +245,8 @@ def run_report(args: argparse.Namespace) -> int:
     rows = traffic.rows()
     breaking = [s for s in rows if s.outcomes["would_refuse"] or s.outcomes["would_drop_credentials"]]
     status = EXIT_NO if breaking else EXIT_OK
+    if traffic.skipped:
+        sys.stderr.write(f"corsware: {_skipped_note(traffic)}\n")
     if args.json:
         print_json({"ok": True, "files": traffic.files, "lines": traffic.lines, "records": traffic.records,
                     "skipped": dict(traffic.skipped), "would_break": [s.origin for s in breaking],
@@ -276,8 +279,6 @@ def run_report(args: argparse.Namespace) -> int:
             elif rows[number - 1].verdict in ("would_refuse", "would_drop_credentials"):
                 line = style(line, "red")
             out.write(line + "\n")
-    if traffic.skipped:
-        sys.stderr.write(f"corsware: {_skipped_note(traffic)}\n")
     if breaking:
         names = ", ".join(printable(s.origin) for s in breaking)
         out.write(f"\n{len(breaking)} origin(s) allowed today would break under the candidate: {names}\n")
@@ -462,7 +463,25 @@ def _render(
         out.extend(f"#   {line}" for line in skipped)
     if fold:
         out.append(f"# --fold-subdomains {fold}: {fold} or more sibling origins became one '*.' pattern")
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    # Warnings `corsware check` would give that are what was asked for: accepted, and said why.
+    data: dict[str, Any] = {"allow_origins": [e.value for e in entries if e.active],
+                            "allow_credentials": credentials, "allow_methods": wanted}  # fmt: skip
+    if headers:
+        data["allow_headers"] = sorted(headers)
+    policy = CORSPolicy.from_mapping(data)
+    accepted = [w.code for w in policy_warnings(policy) if w.code in _EXPECTED_WARNINGS]
+    if accepted:
+        text += f"\n[corsware]\naccept = [{', '.join(_toml_string(code) for code in accepted)}]\n"
+        text += "".join(f"# {code}: {_EXPECTED_WARNINGS[code]}\n" for code in accepted)
+    return text
+
+
+#: Warnings of `corsware check` that follow from what the user asked `suggest` for.
+_EXPECTED_WARNINGS: Final = {
+    "allows_nothing": "no origin could be suggested as it is: review the commented-out entries above",
+    "broad_subdomains": "--fold-subdomains asked for '*.' patterns, which trust every subdomain",
+}
 
 
 _FOLD_MIN: Final = 2
