@@ -26,7 +26,8 @@ __all__ = ["main", "main_script"]
 
 _EXIT_CODES = """exit status:
   0  valid (every warning accepted) / allowed / written
-  1  the answer is no: warnings not accepted, or a browser blocks the request
+  1  the answer is no: warnings not accepted, a browser blocks the request,
+     or (report) an origin allowed today would break under the candidate
   2  error: bad usage, unreadable or invalid policy, network failure, not exportable"""
 
 _CHECK_EXAMPLES = """examples:

@@ -346,7 +346,7 @@ def suggest_toml(
     """A policy file (TOML) allowing the origins the records show in use."""
     excluded = set(exclude)
     entries: list[_Entry] = []
-    exact: list[tuple[OriginPattern, OriginStats]] = []
+    exact: list[tuple[OriginPattern, OriginStats, str]] = []
     skipped: list[str] = []
     methods: Counter[str] = Counter()
     headers: Counter[str] = Counter()
@@ -388,26 +388,26 @@ def suggest_toml(
         if refused and not allow_refused:
             entries.append(_Entry(origin, note, False))
         else:
-            exact.append((parsed, stats))
+            exact.append((parsed, stats, note))
     entries += _fold(exact, fold, credentials)
     return _render(entries, skipped, methods, headers, credentials, traffic, fold)
 
 
-def _fold(exact: list[tuple[OriginPattern, OriginStats]], fold: int | None, credentials: bool) -> list[_Entry]:
+def _fold(exact: list[tuple[OriginPattern, OriginStats, str]], fold: int | None, credentials: bool) -> list[_Entry]:
     """Origins as entries, siblings (same scheme, parent domain and port) folded into one
     ``*.`` pattern when there are at least ``fold`` of them."""
-    groups: dict[tuple[str, str, str | None], list[tuple[OriginPattern, OriginStats]]] = {}
-    for parsed, stats in exact:
+    groups: dict[tuple[str, str, str | None], list[tuple[OriginPattern, OriginStats, str]]] = {}
+    for parsed, stats, note in exact:
         parent = parsed.host.partition(".")[2]
         key = (parsed.scheme, parent, parsed.port) if fold and parent.count(".") >= 1 else ("", stats.origin, None)
-        groups.setdefault(key, []).append((parsed, stats))
+        groups.setdefault(key, []).append((parsed, stats, note))
     entries: list[_Entry] = []
     for (scheme, parent, port), members in groups.items():
         if scheme and fold and len(members) >= fold:
             pattern = f"{scheme}://*.{parent}" + (f":{port}" if port else "")
-            records = sum(s.records for _, s in members)
-            last = max(s.last_seen for _, s in members)
-            names = ", ".join(s.origin for _, s in members)
+            records = sum(s.records for _, s, _ in members)
+            last = max(s.last_seen for _, s, _ in members)
+            names = ", ".join(s.origin for _, s, _ in members)
             note = (
                 f"folds {len(members)} origins ({names}); {records} record(s), last seen {last}; covers every subdomain"
             )
@@ -418,7 +418,7 @@ def _fold(exact: list[tuple[OriginPattern, OriginStats]], fold: int | None, cred
             danger = _DANGEROUS.get(code)
             if danger is not None:
                 entries.append(_Entry(pattern, note + "; not folded", False, danger, message))
-        entries += [_Entry(s.origin, f"{s.records} record(s), last seen {s.last_seen}", True) for _, s in members]
+        entries += [_Entry(s.origin, note, True) for _, s, note in members]
     return entries
 
 
