@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import threading
 import urllib.request
@@ -179,8 +178,3 @@ def test_tighten_a_reflect_any_hook_without_breaking_production(client: str, tmp
     finally:
         if chromium is not None:
             chromium.close()
-
-
-def test_the_e2e_can_find_chromium_or_says_why() -> None:
-    """The browser half runs where Chromium is installed (``make test`` installs it)."""
-    assert shutil.which("chromium") is not None or os.environ.get("CI") != "true"
