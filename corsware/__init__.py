@@ -9,7 +9,8 @@ from __future__ import annotations
 from ._decision import CORSDecision, RequestKind
 from ._errors import CORSConfigError, Problem
 from ._policy import CORSPolicy
+from ._report import DecisionEvent
 
-__all__ = ["CORSConfigError", "CORSDecision", "CORSPolicy", "Problem", "RequestKind", "__version__"]
+__all__ = ["CORSConfigError", "CORSDecision", "CORSPolicy", "DecisionEvent", "Problem", "RequestKind", "__version__"]
 
 __version__ = "0.1.0"

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._errors import CORSConfigError
 from ._log import logger
 from ._policy import CORSPolicy
+
+if TYPE_CHECKING:
+    from ._report import Reporter
 
 __all__ = ["MiddlewareBase", "PolicyOptions", "log_build_failure"]
 
@@ -63,6 +66,12 @@ class MiddlewareBase:
     #: that *are* allowed, plus a ``Corsware-Reason`` header, so the browser console names
     #: what is missing. The browser still blocks the request. Settable at run time.
     debug: bool
+    #: The report-only :class:`~corsware._report.Reporter` (``report.tally()``,
+    #: ``report.candidate``) when the middleware was built with ``report_only=``, else None.
+    report: Reporter | None = None
+    #: False when built with ``report_only=`` and neither ``policy=`` nor policy keywords:
+    #: then the middleware changes nothing and only reports.
+    enforcing: bool = True
 
     def __init__(self, policy: CORSPolicy | None = None, *, debug: bool = False, **options: Any) -> None:
         try:

@@ -8,7 +8,9 @@ Servers that accept an application *factory* call these at start-up:
 
 The policy comes from ``policy=`` (a ``CORSPolicy``, a mapping, or a policy file path),
 else from the environment: ``CORSWARE_POLICY_FILE`` (the TOML/JSON file the CLI reads), or
-one ``CORSWARE_<KEYWORD>`` variable per ``CORSPolicy`` keyword. Everything is resolved and
+one ``CORSWARE_<KEYWORD>`` variable per ``CORSPolicy`` keyword. ``CORSWARE_REPORT_ONLY_FILE``
+names a candidate policy tried in report-only mode (docs/tighten.md); set alone, corsware
+enforces nothing and only reports. Everything is resolved and
 validated here, at start-up: a bad file, an unknown key or variable, or an import string
 naming nothing callable stops the server with a message saying what to fix, instead of
 failing on the first request.
@@ -52,6 +54,7 @@ FILE_VAR: Final = "CORSWARE_POLICY_FILE"
 DEBUG_VAR: Final = "CORSWARE_DEBUG"
 WEBSOCKET_VAR: Final = "CORSWARE_CHECK_WEBSOCKET_ORIGIN"
 CALLBACK_VAR: Final = "CORSWARE_ALLOW_ORIGIN_CALLBACK"
+REPORT_ONLY_VAR: Final = "CORSWARE_REPORT_ONLY_FILE"
 
 _PREFIX: Final = "CORSWARE_"
 #: Options given as lists: a JSON array, or a comma-separated list ("*" stays the string "*").
@@ -77,6 +80,7 @@ ENV_VARS: Final[dict[str, str]] = {
     WEBSOCKET_VAR: "ASGI only: refuse WebSocket handshakes from disallowed origins (true/false)",
     **{_PREFIX + name.upper(): f"CORSPolicy({name}=...)" for name in OPTION_NAMES},
     CALLBACK_VAR: "'module:function', imported at start-up and passed as allow_origin_callback",
+    REPORT_ONLY_VAR: "a policy file tried in report-only mode (docs/tighten.md); alone, nothing is enforced",
 }
 
 
@@ -320,6 +324,28 @@ def resolve_policy(
     raise TypeError(f"policy must be a CORSPolicy, a mapping, a policy file path or None, not {type(policy).__name__}")
 
 
+def _report_only(
+    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None, policy: object
+) -> tuple[CORSPolicy | None, bool]:
+    """The report-only candidate (argument, else ``CORSWARE_REPORT_ONLY_FILE``) and whether a
+    policy is enforced: not when the candidate comes alone (no ``policy`` argument, no
+    ``CORSWARE_POLICY_FILE`` or ``CORSWARE_<KEYWORD>`` variable)."""
+    if report_only is None and REPORT_ONLY_VAR in os.environ:
+        report_only = os.environ[REPORT_ONLY_VAR]
+    if report_only is None:
+        return None, True
+    if isinstance(report_only, (str, os.PathLike)):
+        try:
+            candidate = CORSPolicy.from_file(Path(report_only))
+        except CORSConfigError as exc:
+            raise _prefixed(exc, report_only, f"{REPORT_ONLY_VAR}={report_only}") from None
+    else:
+        candidate = resolve_policy(report_only)
+    option_vars = [_PREFIX + name.upper() for name in OPTION_NAMES]
+    enforced = policy is not None or FILE_VAR in os.environ or any(var in os.environ for var in option_vars)
+    return candidate, enforced
+
+
 def _flag(environ: Mapping[str, str], var: str) -> bool:
     raw = environ.get(var)
     if raw is None:
@@ -339,18 +365,24 @@ def wrap_wsgi(
     policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
     debug: bool | None = None,
+    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> wsgi.CORSMiddleware:
     """Wrap a WSGI app (object or ``"module:attribute"``) in ``corsware.wsgi.CORSMiddleware``.
 
     ``policy=None`` reads the environment (``CORSWARE_POLICY_FILE`` or ``CORSWARE_<KEYWORD>``);
-    ``debug=None`` reads ``CORSWARE_DEBUG``. Usable as a gunicorn factory:
+    ``debug=None`` reads ``CORSWARE_DEBUG``. ``report_only`` (a policy, mapping or file; None
+    reads ``CORSWARE_REPORT_ONLY_FILE``) adds report-only mode; given without any policy, the
+    app's own CORS answers and corsware only reports. Usable as a gunicorn factory:
     ``gunicorn 'corsware.wsgi:wrap("myproject.wsgi:application")'``.
     """
     from .wsgi import CORSMiddleware
 
     resolved_app = _resolve_app(app, "wsgi")
-    resolved = resolve_policy(policy)
-    return CORSMiddleware(resolved_app, resolved, debug=_flag(os.environ, DEBUG_VAR) if debug is None else debug)
+    candidate, enforced = _report_only(report_only, policy)
+    debug = _flag(os.environ, DEBUG_VAR) if debug is None else debug
+    if not enforced:
+        return CORSMiddleware(resolved_app, debug=debug, report_only=candidate)
+    return CORSMiddleware(resolved_app, resolve_policy(policy), debug=debug, report_only=candidate)
 
 
 def wrap_asgi(
@@ -359,24 +391,23 @@ def wrap_asgi(
     *,
     debug: bool | None = None,
     check_websocket_origin: bool | None = None,
+    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
 ) -> asgi.CORSMiddleware:
     """Wrap an ASGI app (object or ``"module:attribute"``) in ``corsware.asgi.CORSMiddleware``.
 
     ``None`` arguments are read from the environment as in [`corsware.wsgi.wrap`][corsware.wsgi.wrap]
-    (``CORSWARE_CHECK_WEBSOCKET_ORIGIN`` too).
+    (``CORSWARE_CHECK_WEBSOCKET_ORIGIN`` and ``CORSWARE_REPORT_ONLY_FILE`` too).
     """
     from .asgi import CORSMiddleware
 
     resolved_app = _resolve_app(app, "asgi")
+    candidate, enforced = _report_only(report_only, policy)
+    debug = _flag(os.environ, DEBUG_VAR) if debug is None else debug
+    websocket = _flag(os.environ, WEBSOCKET_VAR) if check_websocket_origin is None else check_websocket_origin
+    if not enforced:
+        return CORSMiddleware(resolved_app, debug=debug, report_only=candidate)
     resolved = resolve_policy(policy, asgi=True)
-    return CORSMiddleware(
-        resolved_app,
-        resolved,
-        debug=_flag(os.environ, DEBUG_VAR) if debug is None else debug,
-        check_websocket_origin=(
-            _flag(os.environ, WEBSOCKET_VAR) if check_websocket_origin is None else check_websocket_origin
-        ),
-    )
+    return CORSMiddleware(resolved_app, resolved, debug=debug, check_websocket_origin=websocket, report_only=candidate)
 
 
 def _app_from_env() -> str:

@@ -7,7 +7,7 @@ It only translates the scope and messages to the policy core and back.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
@@ -19,7 +19,9 @@ from ._paths import asgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing_extensions import Self, Unpack
+
+    from ._report import DecisionEvent
 
 __all__ = ["ASGIApp", "CORSMiddleware", "Message", "Receive", "Scope", "Send"]
 
@@ -63,7 +65,26 @@ class CORSMiddleware(MiddlewareBase):
     When the app raises before starting its response, the client gets a 500 carrying the
     CORS headers and the exception is re-raised for the server (or Starlette's
     ``ServerErrorMiddleware``) to log.
+
+    ``report_only=candidate`` (a ``CORSPolicy`` or a mapping of its keywords) compares every
+    CORS response with what ``candidate`` would send and reports the differences (logger
+    ``corsware.report``, ``middleware.report.tally()``) without changing any response;
+    given without ``policy=`` or policy keywords, corsware enforces nothing and only reports
+    (see docs/tighten.md). ``on_decision=hook`` is called with a ``corsware.DecisionEvent``
+    for each refusal (each CORS decision with ``on_decision_all=True``); it costs one more
+    ``policy.evaluate`` per CORS request. Both are composed when the middleware is built: a
+    middleware without them runs exactly as before.
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        """A middleware built with ``report_only=`` or ``on_decision=`` is an instance of a
+        subclass whose ``__call__`` runs that layer (``corsware._report_layers``); without
+        them it is this class, unchanged."""
+        if kwargs.get("report_only") is not None or kwargs.get("on_decision") or kwargs.get("on_decision_all"):
+            from ._report_layers import layered
+
+            return super().__new__(layered(cls))
+        return super().__new__(cls)
 
     @check_keywords("a corsware.asgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
@@ -73,12 +94,21 @@ class CORSMiddleware(MiddlewareBase):
         *,
         debug: bool = False,
         check_websocket_origin: bool = False,
+        report_only: CORSPolicy | Mapping[str, Any] | None = None,
+        on_decision: Callable[[DecisionEvent], object] | None = None,
+        on_decision_all: bool = False,
         **options: Unpack[PolicyOptions],
     ) -> None:
         super().__init__(policy, debug=debug, **options)
         self.app = app
         warn_framework_cors(app, "corsware.asgi.CORSMiddleware")
         self.check_websocket_origin = check_websocket_origin
+        if report_only is not None or on_decision is not None or on_decision_all:
+            # Composed here, once: the report-only / decision-event layer (corsware._report).
+            from ._report_layers import attach
+
+            attach(self, enforcing=policy is not None or bool(options) or report_only is None,
+                   report_only=report_only, on_decision=on_decision, on_decision_all=on_decision_all)  # fmt: skip
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

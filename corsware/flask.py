@@ -61,7 +61,7 @@ from __future__ import annotations
 import functools
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -72,6 +72,7 @@ from werkzeug.exceptions import HTTPException
 
 from ._decision import RequestKind
 from ._flask_options import (
+    CONFIG_KEYS,
     FLASK_CORS_DEFAULTS,
     IGNORED_OPTIONS,
     KEYWORDS,
@@ -81,6 +82,8 @@ from ._flask_options import (
 from ._headers import STR_CODEC, merge_response_headers
 from ._keywords import check_keywords
 from ._policy import CORSPolicy
+from ._report import Reporter, candidate_policy
+from ._report_layers import WSGILayer
 from .wsgi import CORSMiddleware
 
 if TYPE_CHECKING:
@@ -520,22 +523,45 @@ class CORS:
 
     @check_keywords("a flask-cors or corsware", KEYWORDS)
     def __init__(
-        self, app: Flask | Blueprint | None = None, *, policy: CORSPolicy | None = None, **options: Any
+        self,
+        app: Flask | Blueprint | None = None,
+        *,
+        policy: CORSPolicy | None = None,
+        report_only: CORSPolicy | Mapping[str, Any] | None = None,
+        **options: Any,
     ) -> None:
         if policy is not None and options:
             raise TypeError("pass either policy= or flask-cors options, not both")
         self._policy = policy
         self._options = options
+        self._report_only = report_only
         if app is not None:
             self.init_app(app)
 
     @check_keywords("a flask-cors or corsware", KEYWORDS)
-    def init_app(self, app: Flask | Blueprint, **options: Any) -> None:
-        """Install CORS on ``app`` or on a blueprint (once per app or blueprint)."""
+    def init_app(
+        self, app: Flask | Blueprint, *, report_only: CORSPolicy | Mapping[str, Any] | None = None, **options: Any
+    ) -> None:
+        """Install CORS on ``app`` or on a blueprint (once per app or blueprint).
+
+        ``report_only`` (or the ``CORSWARE_REPORT_ONLY`` config key): a candidate policy (a
+        ``CORSPolicy`` or its keywords) reported on beside what answers today, see
+        docs/tighten.md. Given alone (no options, no ``policy=``, no ``CORS_*`` config), the
+        extension enforces nothing: the app's own CORS code answers, corsware only reports.
+        """
         if self._policy is not None and options:
             raise TypeError("this CORS() was given policy=; init_app cannot add options")
         if isinstance(app, Blueprint):
+            if report_only is not None or self._report_only is not None:
+                raise TypeError("report_only applies to an app (CORS(app, report_only=...)), not to a blueprint")
             self._init_blueprint(app, options)
+            return
+        candidate = report_only if report_only is not None else self._report_only
+        if candidate is None:
+            candidate = app.config.get(REPORT_ONLY_CONFIG)
+        configured = any(key in app.config for key in CONFIG_KEYS)
+        if candidate is not None and self._policy is None and not options and not self._options and not configured:
+            _install_report_only(app, candidate, enforcing=False)
             return
         state = app.extensions.get("corsware")
         if isinstance(state, _State) and state.app_wide:
@@ -549,6 +575,8 @@ class CORS:
             state.app_wide = True
         else:
             _install(app, policy)
+        if candidate is not None:
+            _install_report_only(app, candidate, enforcing=True)
 
     def _init_blueprint(self, blueprint: Blueprint, options: dict[str, Any]) -> None:
         if blueprint in _BLUEPRINTS:
@@ -565,6 +593,23 @@ class CORS:
             _watch_unreachable_apps()
         else:
             blueprint.record(_on_register)  # each registration installs the wrapper on its app
+
+
+#: The Flask config key of the report-only candidate (a dict of ``CORSPolicy`` keywords).
+REPORT_ONLY_CONFIG: Final = "CORSWARE_REPORT_ONLY"
+
+
+def _install_report_only(app: Flask, candidate: CORSPolicy | Mapping[str, Any], *, enforcing: bool) -> None:
+    """Wrap ``app.wsgi_app`` (corsware's wrapper when ``enforcing``) in the report-only layer,
+    outermost, so it reads the CORS headers of the response as the client gets them. The
+    reporter is ``app.extensions["corsware.report"]``."""
+    if "corsware.report" in app.extensions:
+        raise RuntimeError("corsware report-only mode is already installed on this app")
+    reporter = Reporter(candidate_policy(candidate, "report_only"))
+    if reporter.candidate.has_async_callback:
+        raise TypeError("the report_only policy's allow_origin_callback is async, which Flask cannot await")
+    app.extensions["corsware.report"] = reporter
+    app.wsgi_app = WSGILayer(app.wsgi_app, reporter=reporter)  # type: ignore[method-assign]
 
 
 def _install(app: Flask, policy: CORSPolicy | None) -> _State:

@@ -8,7 +8,7 @@ decides, this module applies.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._decision import Addition
@@ -22,7 +22,9 @@ from ._policy import OPTION_NAMES, CORSPolicy
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from typing_extensions import Unpack
+    from typing_extensions import Self, Unpack
+
+    from ._report import DecisionEvent
 
 __all__ = ["CORSMiddleware"]
 
@@ -41,9 +43,28 @@ class CORSMiddleware(MiddlewareBase):
     ...)`` with the policy's keywords (Starlette's names). Preflights are answered here and
     never reach ``app``; every other request reaches ``app`` and gets its CORS headers
     merged into the app's response, error responses included.
+
+    ``report_only=candidate`` (a ``CORSPolicy`` or a mapping of its keywords) compares every
+    CORS response with what ``candidate`` would send and reports the differences (logger
+    ``corsware.report``, ``middleware.report.tally()``) without changing any response;
+    given without ``policy=`` or policy keywords, corsware enforces nothing and only reports
+    (see docs/tighten.md). ``on_decision=hook`` is called with a ``corsware.DecisionEvent``
+    for each refusal (each CORS decision with ``on_decision_all=True``); it costs one more
+    ``policy.evaluate`` per CORS request. Both are composed when the middleware is built: a
+    middleware without them runs exactly as before.
     """
 
     _sync_only = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        """A middleware built with ``report_only=`` or ``on_decision=`` is an instance of a
+        subclass whose ``__call__`` runs that layer (``corsware._report_layers``); without
+        them it is this class, unchanged."""
+        if kwargs.get("report_only") is not None or kwargs.get("on_decision") or kwargs.get("on_decision_all"):
+            from ._report_layers import layered
+
+            return super().__new__(layered(cls))
+        return super().__new__(cls)
 
     @check_keywords("a corsware.wsgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
@@ -52,11 +73,20 @@ class CORSMiddleware(MiddlewareBase):
         policy: CORSPolicy | None = None,
         *,
         debug: bool = False,
+        report_only: CORSPolicy | Mapping[str, Any] | None = None,
+        on_decision: Callable[[DecisionEvent], object] | None = None,
+        on_decision_all: bool = False,
         **options: Unpack[PolicyOptions],
     ) -> None:
         super().__init__(policy, debug=debug, **options)
         self.app = app
         warn_framework_cors(app, "corsware.wsgi.CORSMiddleware")
+        if report_only is not None or on_decision is not None or on_decision_all:
+            # Composed here, once: the report-only / decision-event layer (corsware._report).
+            from ._report_layers import attach
+
+            attach(self, enforcing=policy is not None or bool(options) or report_only is None,
+                   report_only=report_only, on_decision=on_decision, on_decision_all=on_decision_all)  # fmt: skip
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all

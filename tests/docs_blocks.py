@@ -121,7 +121,7 @@ def not_run_markers(path: Path) -> list[tuple[int, str, bool]]:
 
 CONSOLE_LANGUAGES = frozenset({"console"})
 _PROMPT = "$ "
-_FILE_SUFFIXES = (".toml", ".json")
+_FILE_SUFFIXES = (".toml", ".json", ".log")
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def corsware_sessions() -> list[Block]:
 
 
 def page_files(path: Path) -> dict[str, str]:
-    """The files a page defines: its fenced blocks titled ``name.toml`` or ``name.json``."""
+    """The files a page defines: its fenced blocks titled ``name.toml``, ``name.json`` or ``name.log``."""
     files: dict[str, str] = {}
     for block in blocks(path):
         title = block.title

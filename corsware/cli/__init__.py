@@ -1,4 +1,4 @@
-"""The ``corsware`` command: check, explain, probe, export nginx, explain-code, demo.
+"""The ``corsware`` command: check, explain, probe, export nginx, explain-code, report, suggest, demo.
 
 Runs as ``corsware ...`` (installed script) or ``python -m corsware ...``. Standard library
 only, so the ``cli`` extra adds nothing to install. Exit statuses (every subcommand):
@@ -20,12 +20,14 @@ from ._export import run_export_nginx
 from ._output import EXIT_ERROR, CommandError, report_error
 from ._probe import run_probe
 from ._requests import add_request_arguments
+from ._traffic import run_report, run_suggest
 
 __all__ = ["main", "main_script"]
 
 _EXIT_CODES = """exit status:
   0  valid (every warning accepted) / allowed / written
-  1  the answer is no: warnings not accepted, or a browser blocks the request
+  1  the answer is no: warnings not accepted, a browser blocks the request,
+     or (report) an origin allowed today would break under the candidate
   2  error: bad usage, unreadable or invalid policy, network failure, not exportable"""
 
 _CHECK_EXAMPLES = """examples:
@@ -71,6 +73,25 @@ _EXPLAIN_CODE_EXAMPLES = """examples:
   corsware explain-code wildcard_origin_with_credentials
   corsware explain-code origin_not_allowed --json
   corsware explain-code            # every code
+"""
+_REPORT_HELP = "summarise report-only records: which origins the candidate policy would break"
+_REPORT_EXAMPLES = """examples:
+  corsware report /var/log/app/*.log
+  corsware report web1.log web2.log --json | jq .would_break
+  journalctl -u app -o cat | corsware report -
+
+records are the corsware.report lines of CORSMiddleware(app, report_only=...) (docs/tighten.md),
+found anywhere in a line; other lines are ignored. exit status 1 when an origin allowed today
+would break under the candidate.
+"""
+_SUGGEST_HELP = "write a policy file (TOML) allowing the origins seen in report-only records"
+_SUGGEST_EXAMPLES = """examples:
+  corsware suggest app.log --credentials -o cors.toml && corsware check cors.toml
+  corsware suggest app.log --fold-subdomains 3     # 3+ sibling origins become https://*.parent
+  corsware suggest app.log --exclude https://old.example.com --allow-refused
+
+origins the candidate refused, 'null', plain-http origins with --credentials and public-suffix
+patterns are written commented out, with the reason and the dangerously_* line they would need.
 """
 _DEMO_HELP = "run the two-origin demo (client :5000, API :5001, refused origin :5002)"
 _DEMO_EXAMPLES = """examples:
@@ -136,6 +157,31 @@ def _parser() -> argparse.ArgumentParser:
         "code", metavar="CODE", nargs="?", help="a reason code, e.g. null_origin (none: list all)"
     )
     explain_code.set_defaults(run=run_explain_code)
+
+    report = add("report", _REPORT_HELP, _REPORT_EXAMPLES)
+    report.add_argument("logs", metavar="LOG", nargs="+", help="log files holding report records ('-': stdin)")
+    report.set_defaults(run=run_report)
+
+    suggest = add("suggest", _SUGGEST_HELP, _SUGGEST_EXAMPLES)
+    suggest.add_argument("logs", metavar="LOG", nargs="+", help="log files holding report records ('-': stdin)")
+    suggest.add_argument("--credentials", action="store_true", help="allow_credentials = true (cookies, HTTP auth)")
+    suggest.add_argument(
+        "--fold-subdomains",
+        type=int,
+        metavar="N",
+        default=None,
+        help="fold N or more sibling origins (same scheme, parent domain, port) into one *. pattern",
+    )
+    suggest.add_argument(
+        "--exclude", action="append", default=[], metavar="ORIGIN", help="an origin seen that is not yours (repeatable)"
+    )
+    suggest.add_argument(
+        "--allow-refused",
+        action="store_true",
+        help="keep active the origins the candidate refused (default: commented out)",
+    )
+    suggest.add_argument("--output", "-o", metavar="FILE", help="write the policy here instead of stdout")
+    suggest.set_defaults(run=run_suggest)
 
     demo = sub.add_parser("demo", help=_DEMO_HELP, description=_DEMO_HELP, epilog=_DEMO_EXAMPLES, formatter_class=fmt)
     demo_module.add_arguments(demo)  # the demo's own options, --json included

@@ -95,7 +95,9 @@ REMOVED_SETTINGS: Final[Mapping[str, str]] = {
     "signal, or an allow_origin_callback in CORSWARE_POLICY",
 }
 #: Every ``CORS_*`` / ``CORSWARE_*`` setting name corsware knows; any other is reported (W005).
-KNOWN_SETTINGS: Final = (*CORS_SETTINGS, "CORS_URLS_REGEX", "CORSWARE_POLICY", *LEGACY_SETTINGS, *REMOVED_SETTINGS)
+KNOWN_SETTINGS: Final = (
+    *CORS_SETTINGS, "CORS_URLS_REGEX", "CORSWARE_POLICY", "CORSWARE_REPORT_ONLY", *LEGACY_SETTINGS, *REMOVED_SETTINGS,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

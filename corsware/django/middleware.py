@@ -18,6 +18,7 @@ from django.http.response import HttpResponseBase
 from .._decision import Addition, Plan, PreflightAnswer
 from .._headers import STR_CODEC, merge_response_headers
 from .conf import Config, current, current_request
+from .report import with_report_only
 
 __all__ = [
     "ACCESS_CONTROL_ALLOW_CREDENTIALS",
@@ -61,6 +62,10 @@ class CorsMiddleware:
 
     sync_capable = True
     async_capable = True
+
+    def __new__(cls, get_response: Callable[[HttpRequest], Any]) -> CorsMiddleware:
+        # CORSWARE_REPORT_ONLY set: a subclass with the report-only layer (corsware.django.report).
+        return object.__new__(with_report_only(cls))
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
