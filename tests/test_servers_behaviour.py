@@ -6,17 +6,35 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from .cases import APP, EVIL, MAIN, preflight
-from .server_kinds import KINDS, REPO, Server, gunicorn_cmd, uvicorn_cmd, uwsgi_cmd
+from .server_kinds import HTTP2_KINDS, KINDS, REPO, Server, gunicorn_cmd, uvicorn_cmd, uwsgi_cmd
 from .servers import free_port, running
 
 pytestmark = pytest.mark.server
 
-BEHAVIOUR_KINDS = ("gunicorn-sync", "uvicorn", "uwsgi", "nginx-gunicorn")
+BEHAVIOUR_KINDS = (
+    "gunicorn-sync", "uvicorn", "uwsgi", "nginx-gunicorn",
+    "granian-asgi", "granian-wsgi", "granian-asgi-h2c", "hypercorn", "hypercorn-h2c", "daphne",
+)  # fmt: skip
+#: Servers that keep an HTTP/1.1 connection open after a response (or speak HTTP/2, where
+#: every request is a stream of one connection).
+KEEP_ALIVE_KINDS = frozenset(
+    {
+        "uvicorn",
+        "nginx-gunicorn",
+        "granian-asgi",
+        "granian-wsgi",
+        "granian-asgi-h2c",
+        "hypercorn",
+        "hypercorn-h2c",
+        "daphne",
+    }
+)
 
 
 @pytest.fixture(scope="module", params=BEHAVIOUR_KINDS)
@@ -26,11 +44,25 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield running_server
 
 
-def _client(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+def _client(server: Server, limits: httpx.Limits | None = None, **options: Any) -> httpx.Client:
+    """A client for ``server``: HTTP/2 with prior knowledge for the h2c kinds, else HTTP/1.1."""
+    h2 = server.kind in HTTP2_KINDS
+    limits = limits or httpx.Limits(max_keepalive_connections=0)
+    return httpx.Client(base_url=server.url, timeout=10, limits=limits, http1=not h2, http2=h2, **options)
+
+
+#: granian's ASGI interface over HTTP/2 sends the app's body in answer to HEAD (RFC 9113
+#: §8.1.1 forbids it; its HTTP/1.1 and every other server here drop it), and h2 refuses the
+#: stream: "Expected 0 bytes". Not corsware's doing (it never adds a body); asserted so the
+#: note in docs/servers.md is revisited when granian changes.
+HEAD_BODY_OVER_H2 = frozenset({"granian-asgi-h2c"})
 
 
 def test_head_gets_the_cors_headers_and_no_body(server: Server) -> None:
+    if server.kind in HEAD_BODY_OVER_H2:
+        with _client(server) as client, pytest.raises(httpx.LocalProtocolError, match="Expected 0 bytes"):
+            client.head("/", headers={"Origin": APP})
+        return
     with _client(server) as client:
         resp = client.head("/", headers={"Origin": APP})
     assert resp.status_code == 200
@@ -78,10 +110,10 @@ def test_preflight_answers_keep_the_connection_usable(server: Server) -> None:
 
     # uWSGI's --http-socket and gunicorn's sync worker close the connection after each
     # response (uWSGI without saying "Connection: close"), so only keep-alive servers reuse it.
-    keep_alive = server.kind in ("uvicorn", "nginx-gunicorn")
+    keep_alive = server.kind in KEEP_ALIVE_KINDS
     limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
     hooks = {"response": [note_connection]}
-    with httpx.Client(base_url=server.url, timeout=10, limits=limits, event_hooks=hooks) as client:
+    with _client(server, limits, event_hooks=hooks) as client:
         answers = [
             client.options("/", headers=preflight(APP, "PUT", "content-type")),
             client.options("/", headers=preflight(EVIL, "PUT")),
