@@ -16,4 +16,7 @@ import corsware.asgi
 
 from .server_apps import case_asgi
 
-application = case_asgi() if "SERVERS_CASE" in os.environ else corsware.asgi.wrap("tests.server_apps:asgi_app")
+#: ``DAPHNE_APP`` lets a test name another app (one that does not exist, to see the start fail).
+APP = os.environ.get("DAPHNE_APP", "tests.server_apps:asgi_app")
+
+application = case_asgi() if "SERVERS_CASE" in os.environ else corsware.asgi.wrap(APP)
