@@ -29,6 +29,9 @@ __all__ = [
     "Failure",
     "check_actual",
     "check_preflight",
+    "chromium_reason",
+    "console_messages",
+    "firefox_reason",
     "forbidden_header",
     "unsafe_header_names",
 ]
@@ -337,3 +340,146 @@ def check_preflight(status: int, pairs: Pairs, req: BrowserRequest) -> list[Fail
 def check_actual(pairs: Pairs, req: BrowserRequest) -> list[Failure]:
     """Fetch §"CORS check" on the actual response: may the script read it?"""
     return _cors_check(_Headers(pairs), req, "actual")
+
+
+# -- what each engine's console says ------------------------------------------------------------
+
+ENGINES: Final = ("chromium", "firefox")
+
+#: Firefox's "Cross-Origin Request Blocked" messages (its security.properties, ``CORS*``
+#: strings, en-US), as ``(Reason: ...)`` templates. Firefox quotes with U+2018/U+2019.
+_FF_PREFIX: Final = (
+    "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. "
+)
+_FF_REASONS: Final = {
+    "missing_allow_origin": "(Reason: CORS header \u2018Access-Control-Allow-Origin\u2019 missing). "
+    "Status code: {status}.",
+    "multiple_allow_origin": "(Reason: Multiple CORS header \u2018Access-Control-Allow-Origin\u2019 not allowed).",
+    "wildcard_with_credentials": "(Reason: Credential is not supported if the CORS header "
+    "\u2018Access-Control-Allow-Origin\u2019 is \u2018*\u2019).",
+    "origin_mismatch": "(Reason: CORS header \u2018Access-Control-Allow-Origin\u2019 does not match "
+    "\u2018{value}\u2019).",
+    "credentials_not_allowed": "(Reason: expected \u2018true\u2019 in CORS header "
+    "\u2018Access-Control-Allow-Credentials\u2019).",
+    "preflight_status": "(Reason: CORS preflight response did not succeed). Status code: {status}.",
+    "method_not_allowed": "(Reason: Did not find method in CORS header \u2018Access-Control-Allow-Methods\u2019).",
+    "allow_methods_invalid": "(Reason: invalid token \u2018{value}\u2019 in CORS header "
+    "\u2018Access-Control-Allow-Methods\u2019).",
+    "header_not_allowed": "(Reason: header \u2018{value}\u2019 is not allowed according to header "
+    "\u2018Access-Control-Allow-Headers\u2019 from CORS preflight response).",
+    "request_failed": "(Reason: CORS request did not succeed). Status code: (null).",
+}
+_FF_ORIGIN_CODES: Final = frozenset(
+    {
+        "missing_allow_origin",
+        "multiple_allow_origin",
+        "wildcard_with_credentials",
+        "origin_mismatch",
+        "credentials_not_allowed",
+    }
+)
+_PREFLIGHT_STATUS_CODES: Final = frozenset(
+    {"preflight_auth", "preflight_not_handled", "preflight_redirect", "preflight_status"}
+)
+
+
+def firefox_reason(code: str, *, status: int | None = None, value: str = "") -> str:
+    """The ``(Reason: ...)`` part of Firefox's console message for one failure ``code``."""
+    template = _FF_REASONS["preflight_status" if code in _PREFLIGHT_STATUS_CODES else code]
+    return template.format(status="(null)" if status is None else status, value=value)
+
+
+#: Chromium's words for the same failures (its "has been blocked by CORS policy" messages).
+_CHROMIUM_REASONS: Final = {
+    "missing_allow_origin": "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+    "multiple_allow_origin": "The 'Access-Control-Allow-Origin' header contains multiple values '{value}', "
+    "but only one is allowed.",
+    "wildcard_with_credentials": "The value of the 'Access-Control-Allow-Origin' header in the response must not be "
+    "the wildcard '*' when the request's credentials mode is 'include'.",
+    "origin_mismatch": "The 'Access-Control-Allow-Origin' header has a value '{value}' that is not equal to the "
+    "supplied origin.",
+    "credentials_not_allowed": "The value of the 'Access-Control-Allow-Credentials' header in the response is "
+    "'{value}' which must be 'true' when the request's credentials mode is 'include'.",
+    "preflight_status": "It does not have HTTP ok status.",
+    "preflight_redirect": "Redirect is not allowed for a preflight request.",
+    "method_not_allowed": "Method {value} is not allowed by Access-Control-Allow-Methods in preflight response.",
+    "allow_methods_invalid": "Cannot parse Access-Control-Allow-Methods response header field in preflight response.",
+    "header_not_allowed": "Request header field {value} is not allowed by Access-Control-Allow-Headers in "
+    "preflight response.",
+}
+
+
+def chromium_reason(code: str, *, preflight: bool = False, value: str = "", fallback: str = "") -> str:
+    """What follows "has been blocked by CORS policy: " in Chromium's console for ``code``.
+
+    Chromium prefixes the preflight's CORS check, status and redirect failures with
+    "Response to preflight request doesn't pass access control check: "; the method and
+    header messages name the preflight themselves.
+    """
+    template = _CHROMIUM_REASONS.get(code)
+    reason = template.format(value=value) if template else fallback.rstrip(".") + "."
+    checked = code in _FF_ORIGIN_CODES or code in ("preflight_status", "preflight_redirect")
+    return (
+        "Response to preflight request doesn't pass access control check: " if preflight and checked else ""
+    ) + reason
+
+
+def _first_reason(headers: _Headers, req: BrowserRequest, failures: Sequence[Failure]) -> tuple[str, str]:
+    """The failure both engines report first, as (code, the value their message quotes).
+
+    Both run the CORS check (Fetch §"CORS check") on a preflight before its status
+    (§"CORS-preflight fetch" step 7), so a refused preflight without CORS headers reads
+    "missing Access-Control-Allow-Origin" in both, not "not an ok status".
+    """
+    origin_failures = _cors_check(headers, req, failures[0].step)
+    if origin_failures:
+        code = origin_failures[0].code
+        value = headers.get(
+            "Access-Control-Allow-Credentials" if code == "credentials_not_allowed" else "Access-Control-Allow-Origin"
+        )
+        return code, value or ""
+    first = failures[0]
+    if first.code in _PREFLIGHT_STATUS_CODES:
+        return ("preflight_redirect" if first.code == "preflight_redirect" else "preflight_status"), ""
+    if first.code == "method_not_allowed":
+        return first.code, req.method
+    if first.code in ("header_not_allowed", "authorization_not_covered"):
+        names = [n.lower() for n in headers.list("Access-Control-Allow-Headers") or []]
+        missing = [n for n in req.unsafe_names if n not in names]
+        return "header_not_allowed", missing[0] if missing else ""
+    if first.code == "allow_methods_invalid":
+        bad = [m for m in headers.list(_ACAM) or [] if not is_token(m)]
+        return first.code, bad[0] if bad else ""
+    return first.code, ""
+
+
+def console_messages(
+    engine: str, url: str, req: BrowserRequest, status: int | None, pairs: Pairs, failures: Sequence[Failure]
+) -> list[str]:
+    """What ``engine``'s console prints when the step answered ``status``/``pairs`` fails.
+
+    ``failures`` are this module's verdict on that step (empty: the engine prints nothing);
+    ``status`` None (``corsware explain``: the app answers, with a status not known here)
+    is shown as ``<status>``.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if not failures:
+        return []
+    preflight = failures[0].step == "preflight"
+    code, value = _first_reason(_Headers(pairs), req, failures)
+    if engine == "chromium":
+        reason = chromium_reason(code, preflight=preflight, value=value, fallback=failures[0].message)
+        return [f"Access to fetch at '{url}' from origin '{req.origin}' has been blocked by CORS policy: {reason}"]
+    shown = f"\u2018{url}\u2019" if code == "wildcard_with_credentials" else url
+    if code in _FF_REASONS or code in _PREFLIGHT_STATUS_CODES:
+        reason = firefox_reason(code, status=status, value=value)
+        if status is None:
+            reason = reason.replace("(null)", "<status>")
+    else:  # e.g. Private Network Access, which Firefox does not check this way
+        reason = f"(Reason: {failures[0].message})"
+    messages = [_FF_PREFIX.format(url=shown) + reason]
+    if preflight:
+        # The request the preflight was for is never sent: Firefox reports that too.
+        messages.append(_FF_PREFIX.format(url=url) + _FF_REASONS["request_failed"])
+    return messages

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from corsware._browser import chromium_reason, firefox_reason
+
 # Page origins, by key; {page} is the page server's port. "null" is a sandboxed iframe in "app".
 PAGES = {
     "app": "http://app.example.test:{page}",
@@ -103,6 +105,8 @@ class Scenario:
     repeat: int = 1  # sequential fetches of the same URL (preflight cache)
     stream: bool = False
     redirected: bool | None = None
+    # What each engine's console says when the fetch is rejected (docs/troubleshooting.md maps them).
+    console: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def sandboxed(self) -> bool:
@@ -116,6 +120,29 @@ class Scenario:
 SIMPLE_OK = ("GET 200",)
 PREFLIGHT_THEN = {m: ("OPTIONS 204", f"{m} 200") for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "PURGE")}
 REFUSED_PREFLIGHT = ("OPTIONS 403",)
+# What each engine's console says, from corsware's model of it (corsware/_browser.py, which
+# `corsware explain/probe --engine` print): the browser suite checks it against both browsers.
+# Chromium: what follows "has been blocked by CORS policy: "; Firefox: the "(Reason: ...)" parts.
+#: A simple request whose response lacks ACAO.
+NO_ACAO = {
+    "chromium": (chromium_reason("missing_allow_origin"),),
+    "firefox": (firefox_reason("missing_allow_origin", status=200),),
+}
+#: A refused preflight (corsware's 403 carries no CORS headers): both engines run the CORS
+#: check before the status (Fetch §"CORS-preflight fetch" step 7) and name the missing ACAO;
+#: Firefox then also reports the request that was never sent.
+PREFLIGHT_REFUSED = {
+    "chromium": (chromium_reason("missing_allow_origin", preflight=True),),
+    "firefox": (firefox_reason("missing_allow_origin", status=403), firefox_reason("request_failed")),
+}
+NO_ACAC = {
+    "chromium": (chromium_reason("credentials_not_allowed"),),
+    "firefox": (firefox_reason("credentials_not_allowed"),),
+}
+STAR_WITH_CREDENTIALS = {
+    "chromium": (chromium_reason("wildcard_with_credentials"),),
+    "firefox": (firefox_reason("wildcard_with_credentials"),),
+}
 CORS_CHECK = "CORS check: ACAO must be `*` or the request's serialized origin, else a network error (TypeError)"
 PREFLIGHT_RULE = "not a simple request -> CORS-preflight fetch (OPTIONS) first, then the request"
 
@@ -150,10 +177,10 @@ SCENARIOS: list[Scenario] = [
              echo={"authorization": "Bearer t0ken"}, seen=PREFLIGHT_THEN["GET"], preflight_acrh="authorization"),
     Scenario("header-not-allowed", "tutorial", "app", "/echo", {"headers": {"X-Other": "1"}},
              "preflight fails (403, header not in ACAH) -> network error; the request is never sent", False,
-             seen=REFUSED_PREFLIGHT, preflight_acrh="x-other"),
+             seen=REFUSED_PREFLIGHT, preflight_acrh="x-other", console=PREFLIGHT_REFUSED),
     Scenario("method-not-allowed", "tutorial", "app", "/echo", {"method": "PURGE"},
              "preflight fails (403, method not in ACAM) -> network error; the request is never sent", False,
-             seen=REFUSED_PREFLIGHT),
+             seen=REFUSED_PREFLIGHT, console=PREFLIGHT_REFUSED),
     Scenario("exposed-header", "tutorial", "app", "/echo", {},
              "a header listed in ACEH (and the safelisted Content-Type) is readable", True, 200,
              headers={"X-Request-Id": "42", "Content-Type": "application/json"}, seen=SIMPLE_OK),
@@ -177,7 +204,7 @@ SCENARIOS: list[Scenario] = [
              "a redirect to another origin taints the origin: the next request says `Origin: null`, "
              "which this policy refuses", False,
              seen=("GET 302", "GET 200"), last_origin="null",
-             query="to={api2}/echo%3Fs%3Dredirect-cross-origin"),
+             query="to={api2}/echo%3Fs%3Dredirect-cross-origin", console=NO_ACAO),
     Scenario("streaming", "tutorial", "app", "/stream", {},
              "a streamed body is readable chunk by chunk once the headers pass the CORS check", True, 200,
              body="chunk1 chunk2 chunk3", stream=True, seen=SIMPLE_OK),
@@ -193,18 +220,18 @@ SCENARIOS: list[Scenario] = [
     Scenario("subdomain-pattern-json", "tutorial", "tenant", "/echo", JSON,
              PREFLIGHT_RULE + ", from a pattern-matched origin", True, 200, seen=PREFLIGHT_THEN["POST"]),
     Scenario("lookalike-suffix", "tutorial", "suffix-lookalike", "/echo", {},
-             CORS_CHECK + " (`eviltenant.` is not a subdomain of `tenant.`)", False, seen=SIMPLE_OK),
+             CORS_CHECK + " (`eviltenant.` is not a subdomain of `tenant.`)", False, seen=SIMPLE_OK, console=NO_ACAO),
     Scenario("lookalike-prefix", "tutorial", "prefix-lookalike", "/echo", {},
              CORS_CHECK + " (`shop.tenant.example.test.evil.test` is not under `tenant.example.test`)", False,
-             seen=SIMPLE_OK),
+             seen=SIMPLE_OK, console=NO_ACAO),
     Scenario("disallowed-origin-get", "tutorial", "evil", "/echo", {},
              "a simple request is sent, but without ACAO the response is withheld (TypeError)", False,
-             seen=SIMPLE_OK, last_origin="evil"),
+             seen=SIMPLE_OK, last_origin="evil", console=NO_ACAO),
     Scenario("disallowed-origin-json", "tutorial", "evil", "/echo", JSON,
-             "the preflight fails (403) -> network error; the POST is never sent", False, seen=REFUSED_PREFLIGHT),
+             "the preflight fails (403) -> network error; the POST is never sent", False, seen=REFUSED_PREFLIGHT, console=PREFLIGHT_REFUSED),
     Scenario("null-origin-refused", "tutorial", "null", "/echo", {},
              "a sandboxed iframe's origin serialises as `null`; not allowed -> TypeError", False,
-             seen=SIMPLE_OK, last_origin="null"),
+             seen=SIMPLE_OK, last_origin="null", console=NO_ACAO),
     Scenario("null-origin-allowed", "tutorial", "null", "/sandbox/echo", {},
              "ACAO `null` matches the serialised opaque origin (allowed only with the dangerous opt-in)", True, 200,
              echo={"origin": "null"}, seen=SIMPLE_OK, last_origin="null"),
@@ -235,7 +262,7 @@ SCENARIOS: list[Scenario] = [
              echo={"cookie": None}, seen=SIMPLE_OK, api="local"),
     Scenario("credentials-not-allowed", "credentials", "local", "/nocreds/echo", {"credentials": "include"},
              "credentials: include without ACAC: true -> TypeError (though the server got the cookie)", False,
-             seen=SIMPLE_OK, cookie_on=("GET",), api="local"),
+             seen=SIMPLE_OK, cookie_on=("GET",), api="local", console=NO_ACAC),
     # -- "public": allow_origins ["*"] ------------------------------------------------------
     Scenario("public-any-origin", "public", "evil", "/echo", {},
              "ACAO `*` passes the CORS check for any origin without credentials", True, 200,
@@ -246,6 +273,6 @@ SCENARIOS: list[Scenario] = [
              "ACAO `*` also covers the opaque `null` origin", True, 200, seen=SIMPLE_OK, last_origin="null"),
     Scenario("public-credentialed", "public", "local", "/echo", {"credentials": "include"},
              "ACAO `*` fails the CORS check when credentials are included -> TypeError", False,
-             seen=SIMPLE_OK, cookie_on=("GET",), api="local"),
+             seen=SIMPLE_OK, cookie_on=("GET",), api="local", console=STAR_WITH_CREDENTIALS),
 ]
 # fmt: on

@@ -7,7 +7,14 @@ Every start goes through the mounting corsware documents (``docs/servers.md``):
 - uvicorn: ``--factory corsware.asgi:from_env`` with ``CORSWARE_APP`` and one
   ``CORSWARE_<KEYWORD>`` variable per policy option;
 - uWSGI: ``--module 'corsware.wsgi:from_env()'`` with ``CORSWARE_APP`` and variables;
-- nginx: ``proxy_pass`` to a gunicorn, or ``uwsgi_pass`` to a uWSGI, started as above.
+- nginx: ``proxy_pass`` to a gunicorn, or ``uwsgi_pass`` to a uWSGI, started as above;
+- granian: ``--factory corsware.asgi:from_env`` (``--interface asgi``) or
+  ``--factory corsware.wsgi:from_env`` (``--interface wsgi``), over HTTP/1.1 and, with
+  ``--http 2``, HTTP/2 without TLS (h2c with prior knowledge);
+- hypercorn: ``'corsware.asgi:from_env()'`` (hypercorn evaluates the part after the colon,
+  so a call is allowed), over HTTP/1.1 and h2c (prior knowledge, on the same port);
+- daphne: ``tests.daphne_app:application``, a module doing
+  ``application = corsware.asgi.wrap("tests.server_apps:asgi_app")`` (daphne calls no factory).
 
 Policies that no file or variable can hold (compiled regexes, callbacks) are built by
 ``tests.server_apps.case_wsgi()`` / ``case_asgi`` from the case's index instead.
@@ -220,6 +227,115 @@ def uwsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server
         yield Server("uwsgi", port, [log], tmp / "calls")
 
 
+def granian_cmd(port: int, factory: str, *, interface: str, http: str = "1") -> list[str]:
+    """granian serving ``factory()`` (``interface``: "asgi" or "wsgi"; ``http``: "1" or "2")."""
+    cmd = [
+        PYTHON, "-m", "granian", "--interface", interface, "--http", http, "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log",
+    ]  # fmt: skip
+    if interface == "wsgi":
+        cmd += ["--blocking-threads", "4"]  # the default (512) draws a warning on small machines
+    return [*cmd, factory]
+
+
+def hypercorn_cmd(port: int, app: str) -> list[str]:
+    """hypercorn serving ``app`` (it ``eval``s what follows the colon: ``module:factory()``).
+
+    HTTP/1.1 and h2c (prior knowledge, or an ``Upgrade: h2c``) are served on the same port.
+    """
+    return [PYTHON, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--graceful-timeout", "2", app]
+
+
+def daphne_cmd(port: int, app: str) -> list[str]:
+    return [PYTHON, "-m", "daphne", "--bind", "127.0.0.1", "--port", str(port), "--application-close-timeout", "2", app]
+
+
+def _asgi_factory(setup: Setup) -> str:
+    if setup.jsonable:
+        setup.env["CORSWARE_APP"] = "tests.server_apps:asgi_app"
+        return "corsware.asgi:from_env"
+    return "tests.server_apps:case_asgi"
+
+
+@contextlib.contextmanager
+def _granian_server(tmp: Path, policy: dict[str, Any], case_index: int, interface: str, http: str) -> Iterator[Server]:
+    setup = _setup(tmp, policy, case_index, use_file=False)
+    if interface == "asgi":
+        factory = _asgi_factory(setup)
+    elif setup.jsonable:
+        setup.env["CORSWARE_APP"] = "tests.server_apps:wsgi_app"
+        factory = "corsware.wsgi:from_env"
+    else:
+        factory = "tests.server_apps:case_wsgi"
+    port = free_port()
+    log = tmp / "granian.log"
+    cmd = granian_cmd(port, factory, interface=interface, http=http)
+    with running(cmd, port, env=setup.env, cwd=str(REPO), output=log):
+        yield Server(f"granian-{interface}" + ("-h2c" if http == "2" else ""), port, [log], tmp / "calls")
+
+
+@contextlib.contextmanager
+def granian_asgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    with _granian_server(tmp, policy, case_index, "asgi", "1") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def granian_asgi_h2c(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    with _granian_server(tmp, policy, case_index, "asgi", "2") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def granian_wsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    with _granian_server(tmp, policy, case_index, "wsgi", "1") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def granian_wsgi_h2c(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    with _granian_server(tmp, policy, case_index, "wsgi", "2") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _hypercorn_server(tmp: Path, policy: dict[str, Any], case_index: int, kind: str) -> Iterator[Server]:
+    setup = _setup(tmp, policy, case_index, use_file=True)
+    app = "tests.server_apps:case_asgi()" if not setup.jsonable else "corsware.asgi:from_env()"
+    if setup.jsonable:
+        setup.env["CORSWARE_APP"] = "tests.server_apps:asgi_app"
+    port = free_port()
+    log = tmp / "hypercorn.log"
+    with running(hypercorn_cmd(port, app), port, env=setup.env, cwd=str(REPO), output=log):
+        yield Server(kind, port, [log], tmp / "calls")
+
+
+@contextlib.contextmanager
+def hypercorn(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    with _hypercorn_server(tmp, policy, case_index, "hypercorn") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def hypercorn_h2c(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    with _hypercorn_server(tmp, policy, case_index, "hypercorn-h2c") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def daphne(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
+    setup = _setup(tmp, policy, case_index, use_file=False)
+    port = free_port()
+    log = tmp / "daphne.log"
+    with running(daphne_cmd(port, "tests.daphne_app:application"), port, env=setup.env, cwd=str(REPO), output=log):
+        yield Server("daphne", port, [log], tmp / "calls")
+
+
+#: The kinds spoken to over HTTP/2 (h2c with prior knowledge): the tests' httpx clients
+#: there use ``http1=False, http2=True``.
+HTTP2_KINDS = frozenset({"granian-asgi-h2c", "granian-wsgi-h2c", "hypercorn-h2c"})
+
+
 # -- nginx -----------------------------------------------------------------------------
 
 #: The variables of Debian's /etc/nginx/uwsgi_params, written out so the config stands alone.
@@ -331,6 +447,13 @@ KINDS: dict[str, Starter] = {
     "uwsgi": uwsgi,
     "nginx-gunicorn": nginx_gunicorn,
     "nginx-uwsgi": nginx_uwsgi,
+    "granian-asgi": granian_asgi,
+    "granian-asgi-h2c": granian_asgi_h2c,
+    "granian-wsgi": granian_wsgi,
+    "granian-wsgi-h2c": granian_wsgi_h2c,
+    "hypercorn": hypercorn,
+    "hypercorn-h2c": hypercorn_h2c,
+    "daphne": daphne,
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corsware._browser import BrowserRequest, check_actual, check_preflight, unsafe_header_names
+from corsware._browser import BrowserRequest, check_actual, check_preflight, console_messages, unsafe_header_names
 
 APP = "https://app.example.com"
 
@@ -97,3 +97,70 @@ def test_preflight_checks(req: BrowserRequest, pairs: list[tuple[str, str]], exp
 )  # fmt: skip
 def test_preflight_status(status: int, code: str) -> None:
     assert codes(check_preflight(status, [], BrowserRequest(APP, "PUT"))) == [code]
+
+
+# -- what each engine's console says (corsware explain/probe --engine) ------------------------
+
+URL = "https://api.example.com/items"
+_FF = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at "
+_CR = f"Access to fetch at '{URL}' from origin '{APP}' has been blocked by CORS policy: "
+_CR_PF = _CR + "Response to preflight request doesn't pass access control check: "
+_FF_NOT_SENT = f"{_FF}{URL}. (Reason: CORS request did not succeed). Status code: (null)."
+
+
+@pytest.mark.parametrize(
+    ("req", "step", "status", "pairs", "chromium", "firefox"),
+    [
+        pytest.param(BrowserRequest(APP), "actual", 200, [],
+                     [_CR + "No 'Access-Control-Allow-Origin' header is present on the requested resource."],
+                     [f"{_FF}{URL}. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 200."],  # noqa: RUF001
+                     id="missing-acao"),
+        pytest.param(BrowserRequest(APP), "actual", 200, [("Access-Control-Allow-Origin", "https://other.example")],
+                     [_CR + "The 'Access-Control-Allow-Origin' header has a value 'https://other.example' that is "
+                            "not equal to the supplied origin."],
+                     [f"{_FF}{URL}. (Reason: CORS header ‘Access-Control-Allow-Origin’ does not match "  # noqa: RUF001
+                      "‘https://other.example’)."],  # noqa: RUF001
+                     id="mismatch"),
+        pytest.param(BrowserRequest(APP, credentials=True), "actual", 200, [("Access-Control-Allow-Origin", "*")],
+                     [_CR + "The value of the 'Access-Control-Allow-Origin' header in the response must not be the "
+                            "wildcard '*' when the request's credentials mode is 'include'."],
+                     [f"{_FF}‘{URL}’. (Reason: Credential is not supported if the CORS header "  # noqa: RUF001
+                      "‘Access-Control-Allow-Origin’ is ‘*’)."],  # noqa: RUF001
+                     id="star-with-credentials"),
+        pytest.param(BrowserRequest(APP, credentials=True), "actual", 200, [("Access-Control-Allow-Origin", APP)],
+                     [_CR + "The value of the 'Access-Control-Allow-Credentials' header in the response is '' which "
+                            "must be 'true' when the request's credentials mode is 'include'."],
+                     [f"{_FF}{URL}. (Reason: expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’)."],  # noqa: RUF001
+                     id="no-acac"),
+        # A refused corsware preflight (403, no CORS headers): both engines name the missing ACAO.
+        pytest.param(BrowserRequest(APP, "PUT"), "preflight", 403, [],
+                     [_CR_PF + "No 'Access-Control-Allow-Origin' header is present on the requested resource."],
+                     [f"{_FF}{URL}. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 403.",  # noqa: RUF001
+                      _FF_NOT_SENT],
+                     id="preflight-refused"),
+        pytest.param(BrowserRequest(APP, "PUT"), "preflight", 404, [("Access-Control-Allow-Origin", APP)],
+                     [_CR_PF + "It does not have HTTP ok status."],
+                     [f"{_FF}{URL}. (Reason: CORS preflight response did not succeed). Status code: 404.", _FF_NOT_SENT],
+                     id="preflight-not-ok"),
+        pytest.param(BrowserRequest(APP, "PUT"), "preflight", 204,
+                     [("Access-Control-Allow-Origin", APP), ("Access-Control-Allow-Methods", "GET")],
+                     [_CR + "Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."],
+                     [f"{_FF}{URL}. (Reason: Did not find method in CORS header ‘Access-Control-Allow-Methods’).",  # noqa: RUF001
+                      _FF_NOT_SENT],
+                     id="method"),
+        pytest.param(BrowserRequest(APP, headers=(("X-Custom", "1"),)), "preflight", 204,
+                     [("Access-Control-Allow-Origin", APP), ("Access-Control-Allow-Headers", "content-type")],
+                     [_CR + "Request header field x-custom is not allowed by Access-Control-Allow-Headers in "
+                            "preflight response."],
+                     [f"{_FF}{URL}. (Reason: header ‘x-custom’ is not allowed according to header "  # noqa: RUF001
+                      "‘Access-Control-Allow-Headers’ from CORS preflight response).", _FF_NOT_SENT],  # noqa: RUF001
+                     id="header"),
+    ],
+)  # fmt: skip
+def test_console_messages(
+    req: BrowserRequest, step: str, status: int, pairs: list[tuple[str, str]], chromium: list[str], firefox: list[str]
+) -> None:
+    failures = check_preflight(status, pairs, req) if step == "preflight" else check_actual(pairs, req)
+    assert failures
+    assert console_messages("chromium", URL, req, status, pairs, failures) == chromium
+    assert console_messages("firefox", URL, req, status, pairs, failures) == firefox

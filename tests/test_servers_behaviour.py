@@ -6,17 +6,46 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from .cases import APP, EVIL, MAIN, preflight
-from .server_kinds import KINDS, REPO, Server, gunicorn_cmd, uvicorn_cmd, uwsgi_cmd
+from .server_kinds import (
+    HTTP2_KINDS,
+    KINDS,
+    REPO,
+    Server,
+    daphne_cmd,
+    granian_cmd,
+    gunicorn_cmd,
+    hypercorn_cmd,
+    uvicorn_cmd,
+    uwsgi_cmd,
+)
 from .servers import free_port, running
 
 pytestmark = pytest.mark.server
 
-BEHAVIOUR_KINDS = ("gunicorn-sync", "uvicorn", "uwsgi", "nginx-gunicorn")
+BEHAVIOUR_KINDS = (
+    "gunicorn-sync", "uvicorn", "uwsgi", "nginx-gunicorn",
+    "granian-asgi", "granian-wsgi", "granian-asgi-h2c", "hypercorn", "hypercorn-h2c", "daphne",
+)  # fmt: skip
+#: Servers that keep an HTTP/1.1 connection open after a response (or speak HTTP/2, where
+#: every request is a stream of one connection).
+KEEP_ALIVE_KINDS = frozenset(
+    {
+        "uvicorn",
+        "nginx-gunicorn",
+        "granian-asgi",
+        "granian-wsgi",
+        "granian-asgi-h2c",
+        "hypercorn",
+        "hypercorn-h2c",
+        "daphne",
+    }
+)
 
 
 @pytest.fixture(scope="module", params=BEHAVIOUR_KINDS)
@@ -26,11 +55,25 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield running_server
 
 
-def _client(server: Server) -> httpx.Client:
-    return httpx.Client(base_url=server.url, timeout=10, limits=httpx.Limits(max_keepalive_connections=0))
+def _client(server: Server, limits: httpx.Limits | None = None, **options: Any) -> httpx.Client:
+    """A client for ``server``: HTTP/2 with prior knowledge for the h2c kinds, else HTTP/1.1."""
+    h2 = server.kind in HTTP2_KINDS
+    limits = limits or httpx.Limits(max_keepalive_connections=0)
+    return httpx.Client(base_url=server.url, timeout=10, limits=limits, http1=not h2, http2=h2, **options)
+
+
+#: granian's ASGI interface over HTTP/2 sends the app's body in answer to HEAD (RFC 9113
+#: §8.1.1 forbids it; its HTTP/1.1 and every other server here drop it), and h2 refuses the
+#: stream: "Expected 0 bytes". Not corsware's doing (it never adds a body); asserted so the
+#: note in docs/servers.md is revisited when granian changes.
+HEAD_BODY_OVER_H2 = frozenset({"granian-asgi-h2c"})
 
 
 def test_head_gets_the_cors_headers_and_no_body(server: Server) -> None:
+    if server.kind in HEAD_BODY_OVER_H2:
+        with _client(server) as client, pytest.raises(httpx.LocalProtocolError, match="Expected 0 bytes"):
+            client.head("/", headers={"Origin": APP})
+        return
     with _client(server) as client:
         resp = client.head("/", headers={"Origin": APP})
     assert resp.status_code == 200
@@ -78,10 +121,10 @@ def test_preflight_answers_keep_the_connection_usable(server: Server) -> None:
 
     # uWSGI's --http-socket and gunicorn's sync worker close the connection after each
     # response (uWSGI without saying "Connection: close"), so only keep-alive servers reuse it.
-    keep_alive = server.kind in ("uvicorn", "nginx-gunicorn")
+    keep_alive = server.kind in KEEP_ALIVE_KINDS
     limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
     hooks = {"response": [note_connection]}
-    with httpx.Client(base_url=server.url, timeout=10, limits=limits, event_hooks=hooks) as client:
+    with _client(server, limits, event_hooks=hooks) as client:
         answers = [
             client.options("/", headers=preflight(APP, "PUT", "content-type")),
             client.options("/", headers=preflight(EVIL, "PUT")),
@@ -122,8 +165,13 @@ def _start_and_fail(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 BAD_TOML = 'allow_origin = ["https://app.example.com"]\n'
-#: A policy file's problem, worded in its own syntax (TOML keys are bare).
-DID_YOU_MEAN_TOML = "allow_origin: is not a CORSPolicy option; did you mean allow_origins?"
+# Worded in the file's syntax (a TOML key, unquoted), as every policy-file message is.
+DID_YOU_MEAN = "allow_origin: is not a CORSPolicy option; did you mean allow_origins?"
+
+#: hypercorn stops when its worker cannot load the app, but exits with status 0 (0.18): a
+#: supervisor that restarts only on failure will not restart it, one that checks the
+#: status will not see the failure; corsware's message is in its output either way.
+EXITS_ZERO_ON_BAD_APP = frozenset({"hypercorn"})
 
 
 @pytest.mark.parametrize(
@@ -135,6 +183,14 @@ DID_YOU_MEAN_TOML = "allow_origin: is not a CORSPolicy option; did you mean allo
         ("uvicorn", "policy"),
         ("uwsgi", "import"),
         ("uwsgi", "policy"),
+        ("granian-asgi", "import"),
+        ("granian-asgi", "policy"),
+        ("granian-wsgi", "import"),
+        ("granian-wsgi", "policy"),
+        ("hypercorn", "import"),
+        ("hypercorn", "policy"),
+        ("daphne", "import"),
+        ("daphne", "policy"),
     ],
 )
 def test_bad_configuration_stops_the_server_at_start_up(tmp_path: Path, server_kind: str, problem: str) -> None:
@@ -148,15 +204,27 @@ def test_bad_configuration_stops_the_server_at_start_up(tmp_path: Path, server_k
     elif server_kind == "uvicorn":
         env["CORSWARE_APP"] = app.replace("wsgi_", "asgi_")
         cmd = uvicorn_cmd(port, "corsware.asgi:from_env")
+    elif server_kind == "granian-wsgi":
+        cmd = granian_cmd(port, "corsware.wsgi:from_env", interface="wsgi")
+    elif server_kind in ("granian-asgi", "hypercorn", "daphne"):
+        env["CORSWARE_APP"] = app.replace("wsgi_", "asgi_")
+        if server_kind == "granian-asgi":
+            cmd = granian_cmd(port, "corsware.asgi:from_env", interface="asgi")
+        elif server_kind == "hypercorn":
+            cmd = hypercorn_cmd(port, "corsware.asgi:from_env()")
+        else:  # the module daphne imports builds the middleware at import
+            env.pop("CORSWARE_APP")
+            env["DAPHNE_APP"] = app.replace("wsgi_", "asgi_")
+            cmd = daphne_cmd(port, "tests.daphne_app:application")
     else:
         cmd = uwsgi_cmd(port, "corsware.wsgi:from_env()")
     code, output = _start_and_fail(cmd, env)
-    assert code != 0, output
+    assert code != 0 or server_kind in EXITS_ZERO_ON_BAD_APP, output
     if problem == "import":
         assert "has no attribute" in output
         assert "did you mean '" in output
     else:
-        assert f"CORSWARE_POLICY_FILE={policy_file}: {DID_YOU_MEAN_TOML}" in output
+        assert f"CORSWARE_POLICY_FILE={policy_file}: {DID_YOU_MEAN}" in output
 
 
 # Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan start-up, and

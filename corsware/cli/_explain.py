@@ -72,4 +72,5 @@ def run_explain(args: argparse.Namespace) -> int:
         steps.append(step)
         extra["corsware_actual"] = {"reason": decision.reason, "detail": decision.detail, "rule": decision.rule}
     report = Report(req, path, preflight_reasons(req), steps, extra, context)
+    report.use_engine(args.engine)
     return report.emit(args.json)

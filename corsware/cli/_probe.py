@@ -313,4 +313,5 @@ def run_probe(args: argparse.Namespace) -> int:
         step.notes = _notes(status, headers, req)
         steps.append(step)
     report = Report(req, target.url, preflight_reasons(req), steps, preflight_only=args.preflight_only)
+    report.use_engine(args.engine)
     return report.emit(args.json)

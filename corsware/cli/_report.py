@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._browser import BrowserRequest, Failure
+from .._browser import ENGINES, BrowserRequest, Failure, console_messages
 from ._output import EXIT_NO, EXIT_OK, Style, print_json, printable
 
 __all__ = ["Report", "Step", "preflight_reasons"]
@@ -52,6 +52,24 @@ class Report:
     extra: dict[str, Any] = field(default_factory=dict)  # command-specific JSON fields
     context: list[str] = field(default_factory=list)  # command-specific human lines
     preflight_only: bool = False  # the actual request was deliberately not sent
+    engines: tuple[str, ...] = ()  # --engine: whose console messages to show
+
+    def use_engine(self, choice: str | None) -> None:
+        """``--engine chromium|firefox|both`` (None: show no console messages)."""
+        self.engines = () if choice is None else ENGINES if choice == "both" else (choice,)
+
+    def console(self) -> dict[str, list[str]]:
+        """What each chosen engine's console prints for this request, step by step."""
+        return {
+            engine: [
+                message
+                for step in self.steps
+                for message in console_messages(
+                    engine, step.target, self.request, step.status, step.response_headers, step.failures
+                )
+            ]
+            for engine in self.engines
+        }
 
     @property
     def failures(self) -> list[Failure]:
@@ -75,6 +93,7 @@ class Report:
                 **{s.name: s.as_dict() for s in self.steps},
                 "failures": [f.as_dict() for f in self.failures],
                 "preflight_only": self.preflight_only,
+                **({"console": self.console()} if self.engines else {}),
                 **self.extra,
             })  # fmt: skip
         else:
@@ -113,6 +132,10 @@ class Report:
         for f in self.failures:
             w(f"  {style('x', 'red')} {p(f.message)} [{p(f.code)}]\n")
             w(f"    {style('fix:', 'cyan')} {p(f.fix)}\n")
+        for engine, messages in self.console().items():
+            w(f"\n{style(f'{engine.capitalize()} console', 'bold')}:\n")
+            for message in messages:
+                w(f"  {p(message)}\n")
 
     def _render_step(self, number: int, step: Step, style: Style) -> None:
         p = printable

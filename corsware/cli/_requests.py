@@ -44,6 +44,11 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="the target is on a private network (legacy Private Network Access preflight)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=["chromium", "firefox", "both"],
+        help="also print what this browser engine's console says when it blocks the request",
+    )
 
 
 def _header(text: str) -> tuple[str, str]:
