@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                     if subject.name != "bare":
                         mems[(fam, scenario.name, subject.name)] = memory(subject, scenario, 3 if smoke else 20)
     miss = next((s for s in wanted if s.varying), None)
-    plan = corsware_policy(miss)._plan if miss else None
+    plan = corsware_policy(miss).plan if miss else None
     servers = []
     if not args.no_servers:
         print("servers:")

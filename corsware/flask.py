@@ -70,7 +70,7 @@ from flask.signals import request_started
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
-from ._decision import RequestKind
+from ._decision import RequestKind, classify
 from ._flask_options import (
     FLASK_CORS_DEFAULTS,
     IGNORED_OPTIONS,
@@ -117,9 +117,8 @@ _BLUEPRINTS: Final[weakref.WeakKeyDictionary[object, CORSPolicy]] = weakref.Weak
 
 
 def _is_preflight_environ(environ: WSGIEnvironment) -> bool:
-    # Fetch §"CORS-preflight request" (https://fetch.spec.whatwg.org/#cors-preflight-request):
-    # OPTIONS with Origin and Access-Control-Request-Method, tested as corsware.wsgi does.
-    return environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ORIGIN" in environ and _ACRM in environ
+    kind = classify(environ.get("REQUEST_METHOD"), environ.get("HTTP_ORIGIN"), environ.get(_ACRM))
+    return kind is RequestKind.PREFLIGHT
 
 
 class _Routing:
@@ -685,7 +684,9 @@ def _default_options(*args: Any, **kwargs: Any) -> Response:
 
 
 def _is_preflight() -> bool:
-    return "Origin" in request.headers and "Access-Control-Request-Method" in request.headers
+    headers = request.headers
+    kind = classify(request.method, headers.get("Origin"), headers.get("Access-Control-Request-Method"))
+    return kind is RequestKind.PREFLIGHT
 
 
 def _standalone(view: Callable[..., Any], args: Any, kwargs: Any, options: dict[str, Any]) -> Response:

@@ -11,8 +11,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-from ._decision import Addition
-from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
+from ._compile import Addition
+from ._decision import NEEDS_CALLBACK, RequestKind, classify, sync_verdict
+from ._headers import STR_CODEC, merge_response_headers, merge_text
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
 from ._paths import wsgi_route_path
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CORSMiddleware"]
 
+_NOT_CORS: Final = RequestKind.NOT_CORS
+_PREFLIGHT: Final = RequestKind.PREFLIGHT
 _STATUS_LINES: Final = {204: "204 No Content", 403: "403 Forbidden"}
 _ERROR_BODY: Final = b"Internal Server Error"
 _ERROR_HEADERS: Final = (
@@ -59,33 +62,38 @@ class CORSMiddleware(MiddlewareBase):
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all
         # Per-path rules match the route path: PATH_INFO decoded as the router decodes it.
-        plan = policy.plan_for(wsgi_route_path(environ.get("PATH_INFO", ""))) if policy._rules else policy._plan
+        path = environ.get("PATH_INFO", "")
+        plan = policy.plan_for(wsgi_route_path(path)) if policy.has_paths else policy.plan
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None:
-            # Not a CORS request (Fetch §"CORS protocol"): untouched, unless the policy's
-            # answers depend on Origin (then caches must be told: Vary) or are a static '*'.
+        kind = classify(environ.get("REQUEST_METHOD"), origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"))
+        if kind is _NOT_CORS:
+            # Untouched, unless the policy's answers depend on Origin (then caches must be
+            # told: Vary) or are a static '*'.
             add = plan.no_origin
             if add is None:
                 return self.app(environ, start_response)
-        elif environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
-            # A CORS-preflight request: answered here, never passed to the app.
+        elif kind is _PREFLIGHT:
+            # Answered here, never passed to the app.
+            assert origin is not None  # noqa: S101 - what classify() tested
             acrm = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
             acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
-            answer = None
-            if len(acrh) <= MAX_REQUEST_HEADERS_LENGTH:
-                # Cached allowed answers are final: skip the plan's bookkeeping.
-                answer = plan.cache.lookup((origin, acrm, acrh, pna, self.debug))
-            if answer is None or not answer.allowed:
-                answer = plan.preflight(origin, acrm, acrh, pna, self.debug, environ.get("PATH_INFO", ""))
+            answer = plan.for_preflight(origin, acrm, acrh, pna, self.debug, path)
+            if answer is NEEDS_CALLBACK:
+                allowed = sync_verdict(plan.origin_callback(origin))
+                answer = plan.for_preflight_decided(origin, allowed, acrm, acrh, pna, self.debug, path)
             start_response(_STATUS_LINES[answer.status], list(answer.text))
             return []
         else:
-            add = plan.exact_text.get(origin) or plan.actual(origin, environ.get("PATH_INFO", ""))
+            assert origin is not None  # noqa: S101 - what classify() tested
+            actual = plan.for_origin(origin, path)
+            if actual is NEEDS_CALLBACK:
+                actual = plan.for_origin_decided(origin, sync_verdict(plan.origin_callback(origin)), path)
+            add = actual
         # Respond through the app with the CORS headers merged in (inlined: every request
         # comes here, and a method call is a measurable part of the cost).
         started = False
-        found: Addition = add
+        found = add
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             nonlocal started

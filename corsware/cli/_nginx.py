@@ -29,7 +29,7 @@ from .._headers import SAFELISTED_REQUEST_HEADERS
 from .._origins import _DEFAULT_PORTS, _REQUEST_ORIGIN_RE, MAX_ORIGIN_LENGTH
 from .._paths import PathPattern
 from .._policy import CORSPolicy
-from .._validate import Settings
+from .._settings import Settings
 
 __all__ = ["NginxConfig", "NotExportable", "export_nginx"]
 
@@ -213,7 +213,7 @@ class _Maps:
 
 
 def _rules(policy: CORSPolicy) -> list[tuple[PathPattern | None, Settings]]:
-    return [(None, policy._settings), *((pattern, rule._settings) for pattern, rule in policy._rules)]
+    return [(None, policy.settings), *((pattern, rule.settings) for pattern, rule in policy.rules)]
 
 
 def _path_regex(pattern: PathPattern, problems: list[Problem]) -> str | None:

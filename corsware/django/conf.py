@@ -529,7 +529,7 @@ def _combine(user: Callable[[str], Any] | None) -> Callable[[str], bool | Awaita
 
 
 def _hook(policy: CORSPolicy) -> CORSPolicy:
-    user = policy._kwargs.get("allow_origin_callback")
+    user = policy.options.get("allow_origin_callback")
     return policy.replace(allow_origin_callback=_combine(user))
 
 
