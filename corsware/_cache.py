@@ -29,19 +29,19 @@ class CacheBudget:
     One lock serialises the writes of every cache sharing the budget; reads take none.
     """
 
-    __slots__ = ("_lock", "_order", "limit")
+    __slots__ = ("limit", "lock", "order")
 
     def __init__(self, limit: int) -> None:
         if limit < 0:
             raise ValueError("limit must be >= 0")
         self.limit = limit
         #: (the cache's dict, key) in insertion order: what to evict next.
-        self._order: deque[tuple[dict[Hashable, Any], Hashable]] = deque()
-        self._lock = threading.Lock()
+        self.order: deque[tuple[dict[Hashable, Any], Hashable]] = deque()
+        self.lock = threading.Lock()
 
     def __len__(self) -> int:
         """Entries held by all the caches drawing from this budget."""
-        return len(self._order)
+        return len(self.order)
 
 
 class PreflightCache(Generic[V]):
@@ -83,9 +83,9 @@ class PreflightCache(Generic[V]):
         if budget.limit == 0:
             return
         data = self._data
-        with budget._lock:
+        with budget.lock:
             if key not in data:
-                order = budget._order
+                order = budget.order
                 while len(order) >= budget.limit:
                     victim, old_key = order.popleft()
                     del victim[old_key]
@@ -95,10 +95,10 @@ class PreflightCache(Generic[V]):
     def clear(self) -> None:
         """Forget every answer of this cache (the others sharing the budget keep theirs)."""
         budget = self._budget
-        with budget._lock:
+        with budget.lock:
             data = self._data
             if data:
-                budget._order = deque(entry for entry in budget._order if entry[0] is not data)
+                budget.order = deque(entry for entry in budget.order if entry[0] is not data)
                 data.clear()
 
     def __len__(self) -> int:

@@ -438,7 +438,7 @@ class CORSPolicy:
     def __repr__(self) -> str:
         return f"CORSPolicy({', '.join(f'{k}={v!r}' for k, v in self.describe().items())})"
 
-    def _identity(self) -> tuple[Any, ...]:
+    def comparison_key(self) -> tuple[Any, ...]:
         """What equality compares: the described settings, plus what ``describe()`` shows
         only by name: the callback (by identity: two callbacks of the same name may answer
         differently) and the flags of every regex (``re.I`` changes what it matches)."""
@@ -448,16 +448,16 @@ class CORSPolicy:
             id(s.callback) if s.callback is not None else None,
             tuple((r.pattern, r.flags) for r in s.regexes),
             tuple((p.pattern, p.flags) for p in s.header_patterns),
-            tuple((pattern.text, policy._identity()) for pattern, policy in self.rules),
+            tuple((pattern.text, policy.comparison_key()) for pattern, policy in self.rules),
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CORSPolicy):
             return NotImplemented
-        return self._identity() == other._identity()
+        return self.comparison_key() == other.comparison_key()
 
     def __hash__(self) -> int:
-        return hash(self._identity())
+        return hash(self.comparison_key())
 
 
 _REFUSE_ALL: list[CORSPolicy] = []

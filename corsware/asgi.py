@@ -7,7 +7,8 @@ It only translates the scope and messages to the policy core and back.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, MutableMapping
+import os
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._compile import Addition
@@ -15,6 +16,7 @@ from ._decision import NEEDS_CALLBACK, PREFLIGHT_METHOD, RequestKind, async_verd
 from ._headers import BYTES_CODEC, merge_raw, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
+from ._mount import DEBUG_VAR, WEBSOCKET_VAR, MountError, app_from_env, env_flag, resolve_app, resolve_policy
 from ._paths import asgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
@@ -203,9 +205,37 @@ class CORSMiddleware(MiddlewareBase):
             await send({"type": "websocket.close", "code": 1008})
 
 
-# Mounting by import string / environment (``uvicorn --factory``); see corsware._mount.
-from ._mount import MountError  # noqa: E402
-from ._mount import asgi_from_env as from_env  # noqa: E402
-from ._mount import wrap_asgi as wrap  # noqa: E402
+# -- mounting by import string / environment (``uvicorn --factory``) ---------------------
+# The environment and import strings are read by corsware._mount, which imports no adapter.
+
+
+def wrap(
+    app: str | ASGIApp,
+    policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    debug: bool | None = None,
+    check_websocket_origin: bool | None = None,
+) -> CORSMiddleware:
+    """Wrap an ASGI app (object or ``"module:attribute"``) in :class:`CORSMiddleware`.
+
+    ``None`` arguments are read from the environment as in ``corsware.wsgi.wrap``
+    (``CORSWARE_CHECK_WEBSOCKET_ORIGIN`` too).
+    """
+    resolved_app = resolve_app(app, "asgi")
+    resolved = resolve_policy(policy, asgi=True)
+    return CORSMiddleware(
+        resolved_app,
+        resolved,
+        debug=env_flag(os.environ, DEBUG_VAR) if debug is None else debug,
+        check_websocket_origin=(
+            env_flag(os.environ, WEBSOCKET_VAR) if check_websocket_origin is None else check_websocket_origin
+        ),
+    )
+
+
+def from_env() -> CORSMiddleware:
+    """Zero-argument factory for ``uvicorn --factory corsware.asgi:from_env``."""
+    return wrap(app_from_env())
+
 
 __all__ += ["MountError", "from_env", "wrap"]

@@ -7,8 +7,9 @@ decides, this module applies.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._compile import Addition
@@ -16,6 +17,7 @@ from ._decision import NEEDS_CALLBACK, RequestKind, classify, sync_verdict
 from ._headers import STR_CODEC, merge_response_headers, merge_text
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
+from ._mount import DEBUG_VAR, MountError, app_from_env, env_flag, resolve_app, resolve_policy
 from ._paths import wsgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
@@ -190,9 +192,30 @@ class _GuardedBody:
             close()
 
 
-# Mounting by import string / environment (gunicorn and uWSGI factories); see corsware._mount.
-from ._mount import MountError  # noqa: E402
-from ._mount import wrap_wsgi as wrap  # noqa: E402
-from ._mount import wsgi_from_env as from_env  # noqa: E402
+# -- mounting by import string / environment (gunicorn and uWSGI factories) ------------
+# The environment and import strings are read by corsware._mount, which imports no adapter.
+
+
+def wrap(
+    app: str | WSGIApplication,
+    policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    debug: bool | None = None,
+) -> CORSMiddleware:
+    """Wrap a WSGI app (object or ``"module:attribute"``) in :class:`CORSMiddleware`.
+
+    ``policy=None`` reads the environment (``CORSWARE_POLICY_FILE`` or ``CORSWARE_<KEYWORD>``);
+    ``debug=None`` reads ``CORSWARE_DEBUG``. Usable as a gunicorn factory:
+    ``gunicorn 'corsware.wsgi:wrap("myproject.wsgi:application")'``.
+    """
+    resolved_app = resolve_app(app, "wsgi")
+    resolved = resolve_policy(policy)
+    return CORSMiddleware(resolved_app, resolved, debug=env_flag(os.environ, DEBUG_VAR) if debug is None else debug)
+
+
+def from_env() -> CORSMiddleware:
+    """Zero-argument factory: the WSGI app named by ``CORSWARE_APP``, policy from the environment."""
+    return wrap(app_from_env())
+
 
 __all__ += ["MountError", "from_env", "wrap"]

@@ -218,14 +218,14 @@ def _rules(policy: CORSPolicy) -> list[tuple[PathPattern | None, Settings]]:
 
 def _path_regex(pattern: PathPattern, problems: list[Problem]) -> str | None:
     """The PCRE for a per-path rule, anchored at both ends like corsware's fullmatch."""
-    if pattern._literal is not None:
-        return f"(?s)^{re.escape(pattern._literal)}\\z"
-    assert pattern._regex is not None  # noqa: S101 - a PathPattern is a literal or a regex
+    if pattern.literal is not None:
+        return f"(?s)^{re.escape(pattern.literal)}\\z"
+    assert pattern.regex is not None  # noqa: S101 - a PathPattern is a literal or a regex
     if pattern.text.startswith("re:"):
-        pcre = _pcre(pattern._regex, f"paths[{pattern.text!r}]", problems)
+        pcre = _pcre(pattern.regex, f"paths[{pattern.text!r}]", problems)
         return None if pcre is None else f"^{pcre}\\z"
     # A glob: corsware compiles it (re.escape'd parts joined by '.*') with DOTALL.
-    return f"(?s)^{pattern._regex.pattern}\\z"
+    return f"(?s)^{pattern.regex.pattern}\\z"
 
 
 def _check_values(s: Settings, field: str, problems: list[Problem]) -> None:

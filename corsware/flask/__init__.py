@@ -70,18 +70,18 @@ from flask.signals import request_started
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
-from ._decision import RequestKind, classify
-from ._flask_options import (
+from .._decision import RequestKind, classify
+from .._headers import STR_CODEC, merge_response_headers
+from .._keywords import check_keywords
+from .._policy import CORSPolicy
+from ..wsgi import CORSMiddleware
+from ._options import (
     FLASK_CORS_DEFAULTS,
     IGNORED_OPTIONS,
     KEYWORDS,
     options_from_config,
     policy_from_options,
 )
-from ._headers import STR_CODEC, merge_response_headers
-from ._keywords import check_keywords
-from ._policy import CORSPolicy
-from .wsgi import CORSMiddleware
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -691,7 +691,7 @@ def _is_preflight() -> bool:
 
 def _standalone(view: Callable[..., Any], args: Any, kwargs: Any, options: dict[str, Any]) -> Response:
     """``@cross_origin`` without the extension: the core decides, the view's response is patched."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001 - werkzeug's API
     policy = view_policy(app, options)
     routing = request.environ.get(_ENVIRON_KEY)
     if isinstance(routing, _Routing):  # wrappers around this app (an outer app's extension)
