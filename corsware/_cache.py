@@ -59,8 +59,8 @@ class PreflightCache(Generic[V]):
     def __init__(self, budget: CacheBudget | int = 4096) -> None:
         self._budget = budget if isinstance(budget, CacheBudget) else CacheBudget(budget)
         self._data: dict[Hashable, V] = {}
-        #: ``lookup(key)`` is ``get(key)`` without a Python-level call: the bound
-        #: ``dict.get`` of the (never replaced) dict, for the adapters' hot path.
+        #: ``lookup(key)``: the cached answer or None, without a Python-level call: the
+        #: bound ``dict.get`` of the (never replaced) dict, for the core's hot paths.
         self.lookup = self._data.get
 
     @property
@@ -72,10 +72,6 @@ class PreflightCache(Generic[V]):
     def maxsize(self) -> int:
         """The most entries this cache can hold: its budget's limit (shared with others)."""
         return self._budget.limit
-
-    def get(self, key: Hashable) -> V | None:
-        """Return the cached answer for ``key``, or None."""
-        return self._data.get(key)
 
     def put(self, key: Hashable, value: V) -> None:
         """Store an answer, evicting the budget's oldest entries if it is spent."""

@@ -329,7 +329,7 @@ class OriginMatcher:
     """
 
     __slots__ = (
-        "_any_port", "_callback", "_callback_null", "_null", "_regexes", "_subdomains", "any_origin", "exact",
+        "_any_port", "_callback", "_callback_null", "_regexes", "_subdomains", "any_origin", "exact",
     )  # fmt: skip
 
     def __init__(
@@ -347,7 +347,6 @@ class OriginMatcher:
         if allow_null:
             exact.add("null")
         self.exact: frozenset[str] = frozenset(exact)
-        self._null = allow_null
         self._any_port = {(p.scheme, p.host): p.text for p in patterns if p.kind == "any-port"}
         self._subdomains = {(p.scheme, p.host, p.port): p.text for p in patterns if p.kind == "subdomains"}
         self._regexes = tuple(regexes)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import logging
 import os
 import re
 import sys
@@ -21,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from .._errors import CORSConfigError, Problem
+from .._log import logger
 from .._paths import PathPattern
 from .._policy import OPTION_NAMES, CORSPolicy
 
@@ -33,7 +33,6 @@ __all__ = [
     "policy_from_options",
 ]
 
-logger = logging.getLogger("corsware")
 
 #: flask-cors's options and their defaults (flask-cors 6 documentation, "API Docs").
 FLASK_CORS_DEFAULTS: Final[Mapping[str, Any]] = {
