@@ -386,7 +386,9 @@ class Plan(CompiledPlan):
 
     # The preflight's checks, one per step of Fetch §"CORS-preflight fetch". Each returns
     # the reason code refusing it (or None) and, when given a list, appends its sentence:
-    # sentences are built only for the DEBUG log, debug mode and ``evaluate``.
+    # sentences are built only for the DEBUG log, debug mode and ``evaluate``. (``_check``
+    # and ``_preflight`` take the same request values, positionally, on purpose: no object
+    # is built per preflight to carry them.)
 
     def _check(
         self,

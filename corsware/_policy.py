@@ -29,7 +29,7 @@ from ._decision import (
 from ._errors import CORSConfigError, Fix, Problem
 from ._keywords import check_keywords
 from ._log import escape, logger
-from ._options import OPTION_NAMES
+from ._options import OPTION_NAMES, VALIDATED_OPTIONS
 from ._origins import OriginMatcher
 from ._paths import PathPattern, route_path_candidates
 from ._settings import Settings
@@ -143,20 +143,25 @@ class CORSPolicy:
         dangerously_allow_public_suffix_patterns: bool = False,
         preflight_cache_size: int = 1024,
     ) -> None:
-        settings, problems = validate(
-            allow_origins=allow_origins,
-            allow_methods=allow_methods,
-            allow_headers=allow_headers,
-            allow_credentials=allow_credentials,
-            allow_origin_regex=allow_origin_regex,
-            expose_headers=expose_headers,
-            max_age=max_age,
-            allow_private_network=allow_private_network,
-            allow_origin_callback=allow_origin_callback,
-            dangerously_allow_null_origin=dangerously_allow_null_origin,
-            dangerously_allow_insecure_origins=dangerously_allow_insecure_origins,
-            dangerously_allow_public_suffix_patterns=dangerously_allow_public_suffix_patterns,
-        )
+        # Every keyword as given, by name (``replace()`` starts from these, read-only).
+        options: dict[str, Any] = {
+            "allow_origins": allow_origins,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "allow_credentials": allow_credentials,
+            "allow_origin_regex": allow_origin_regex,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+            "allow_private_network": allow_private_network,
+            "allow_origin_callback": allow_origin_callback,
+            "paths": paths,
+            "dangerously_allow_null_origin": dangerously_allow_null_origin,
+            "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
+            "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
+            "preflight_cache_size": preflight_cache_size,
+        }
+        # The settings are the validator's; paths and the cache size are this class's own.
+        settings, problems = validate(**{name: options[name] for name in VALIDATED_OPTIONS})
         if (
             isinstance(preflight_cache_size, bool)
             or not isinstance(preflight_cache_size, int)
@@ -180,24 +185,7 @@ class CORSPolicy:
             ),
         )
         #: Every keyword as given (``replace()`` starts from these), read-only.
-        self.options: Mapping[str, Any] = MappingProxyType(
-            {
-                "allow_origins": allow_origins,
-                "allow_methods": allow_methods,
-                "allow_headers": allow_headers,
-                "allow_credentials": allow_credentials,
-                "allow_origin_regex": allow_origin_regex,
-                "expose_headers": expose_headers,
-                "max_age": max_age,
-                "allow_private_network": allow_private_network,
-                "allow_origin_callback": allow_origin_callback,
-                "paths": paths,
-                "dangerously_allow_null_origin": dangerously_allow_null_origin,
-                "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
-                "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
-                "preflight_cache_size": preflight_cache_size,
-            }
-        )
+        self.options: Mapping[str, Any] = MappingProxyType(options)
         #: The validated, normalised settings (frozen).
         self.settings: Settings = settings
         matcher = OriginMatcher(

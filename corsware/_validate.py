@@ -30,7 +30,12 @@ MAX_AGE_LIMIT: Final = 86400
 
 @dataclass
 class _Draft:
-    """The settings while ``validate`` builds them; frozen into :class:`Settings` at the end."""
+    """The settings while ``validate`` builds them; frozen into :class:`Settings` at the end.
+
+    Deliberately the fields of :class:`Settings` again, mutable (lists where Settings holds
+    tuples): mypy checks every assignment the validator makes, and
+    tests/test_architecture.py checks the two declare the same fields.
+    """
 
     origins: list[OriginPattern] = field(default_factory=list)
     any_origin: bool = False

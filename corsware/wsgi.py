@@ -125,7 +125,7 @@ class CORSMiddleware(MiddlewareBase):
             return result
         # The app returned an iterable that will call start_response lazily (a generator):
         # guard its first step too.
-        return _GuardedBody(result, lambda: started, lambda: _error_response(start_response, found))
+        return GuardedBody(result, lambda: started, lambda _exc: _error_response(start_response, found))
 
 
 def _error_response(start_response: StartResponse, add: Addition) -> Iterable[bytes]:
@@ -156,8 +156,10 @@ class _BodyThenRaise:
             raise exc
 
 
-class _GuardedBody:
-    """An app iterable whose first step may call ``start_response`` or raise."""
+class GuardedBody:
+    """An app iterable whose first step may call ``start_response`` or raise: then, if the
+    response has not started, ``on_error(exc)`` answers instead (used by the Flask
+    integration too)."""
 
     __slots__ = ("_iterable", "_on_error", "_started")
 
@@ -165,7 +167,7 @@ class _GuardedBody:
         self,
         iterable: Iterable[bytes],
         started: Callable[[], bool],
-        on_error: Callable[[], Iterable[bytes]],
+        on_error: Callable[[Exception], Iterable[bytes]],
     ) -> None:
         self._iterable = iterable
         self._started = started
@@ -177,10 +179,10 @@ class _GuardedBody:
             first = next(iterator)
         except StopIteration:
             return
-        except Exception:
+        except Exception as exc:
             if self._started():
                 raise
-            yield from self._on_error()
+            yield from self._on_error(exc)
             return
         yield first
         yield from iterator

@@ -172,3 +172,13 @@ def test_the_readme_options_table_is_the_option_list() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([a-z_]+)` \| `[^`]*` \|", readme, flags=re.MULTILINE)
     assert tuple(rows) == OPTION_NAMES
+
+
+def test_the_validators_draft_has_the_fields_of_settings() -> None:
+    """``_validate._Draft`` repeats ``Settings``' fields on purpose (mutable while built)."""
+    import dataclasses
+
+    from corsware._settings import Settings
+    from corsware._validate import _Draft
+
+    assert [f.name for f in dataclasses.fields(_Draft)] == [f.name for f in dataclasses.fields(Settings)]

@@ -74,7 +74,7 @@ from .._decision import RequestKind, classify
 from .._headers import STR_CODEC, merge_response_headers
 from .._keywords import check_keywords
 from .._policy import CORSPolicy
-from ..wsgi import CORSMiddleware
+from ..wsgi import CORSMiddleware, GuardedBody
 from ._options import (
     FLASK_CORS_DEFAULTS,
     IGNORED_OPTIONS,
@@ -365,7 +365,7 @@ class _Dispatch:
             return self._failed(routing, entry, start_response, exc)
         if started:
             return body
-        return _LazyBody(body, lambda: started, lambda exc: self._failed(routing, entry, start_response, exc))
+        return GuardedBody(body, lambda: started, lambda exc: self._failed(routing, entry, start_response, exc))
 
     def _failed(
         self, routing: _Routing, entry: WSGIEnvironment, start_response: StartResponse, exc: Exception
@@ -460,39 +460,6 @@ def _then_raise(body: Iterable[bytes], exc: Exception) -> Iterator[bytes]:
     """Send the answer, then re-raise the app's error for the server to log."""
     yield from body
     raise exc
-
-
-class _LazyBody:
-    """The body of an app that starts its response only while it is iterated."""
-
-    __slots__ = ("_body", "_failed", "_started")
-
-    def __init__(
-        self, body: Iterable[bytes], started: Callable[[], bool], failed: Callable[[Exception], Iterable[bytes]]
-    ) -> None:
-        self._body = body
-        self._started = started
-        self._failed = failed
-
-    def __iter__(self) -> Iterator[bytes]:
-        iterator = iter(self._body)
-        try:
-            first = next(iterator)
-        except StopIteration:
-            return
-        except Exception as exc:
-            if self._started():
-                raise
-            yield from self._failed(exc)
-            return
-        yield first
-        yield from iterator
-
-    def close(self) -> None:
-        # PEP 3333: the server calls close() on what we return; it must reach the app's.
-        close = getattr(self._body, "close", None)
-        if close is not None:
-            close()
 
 
 class CORS:
