@@ -89,6 +89,7 @@ from ._headers import (
     SAFELISTED_METHODS,
     SAFELISTED_REQUEST_HEADERS,
     is_token,
+    is_token_list,
     parse_request_headers,
 )
 from ._log import escape, logger
@@ -277,15 +278,16 @@ class Plan(CompiledPlan):
         cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
         answer = self._cache_get(key) if cacheable else None
         if answer is None:
-            answer = self._fast_preflight(origin, method, request_headers, private_network)
-            if answer is not None:
+            answer = self._fast(origin, method, request_headers, private_network)
+            if answer is None or (debug and not answer.allowed):  # debug refusals name what is missing
+                rule = self.matcher.static_rule(origin)
+                if rule is None and self._has_callback:
+                    return NEEDS_CALLBACK
+                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
+            elif answer.allowed:
                 if cacheable:
                     self.cache.put(key, answer)
                 return answer
-            rule = self.matcher.static_rule(origin)
-            if rule is None and self._has_callback:
-                return NEEDS_CALLBACK
-            answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
             # Oversized keys are not cached, which bounds the cache's memory; nor refusals
             # in debug mode, whose headers echo the request and its detail (several KiB
             # each): debug mode is for development, where computing them again is cheap.
@@ -347,33 +349,62 @@ class Plan(CompiledPlan):
     def _fast_preflight(
         self, origin: str, method: str, request_headers: str, private_network: bool
     ) -> PreflightAnswer | None:
-        """The answer to a preflight that static rules allow outright, or None.
+        """The answer to a preflight that static rules allow outright, or None (the allowed
+        answers of :meth:`_fast`; tests/test_fast_paths.py compares them with the reference)."""
+        answer = self._fast(origin, method, request_headers, private_network)
+        return answer if answer is not None and answer.allowed else None
 
-        None means "not sure": the caller runs :meth:`_preflight`, the reference, which
-        finds every problem. When this returns an answer it is exactly the one
-        :meth:`_preflight` would (tests compare the two on generated requests). A listed
-        method is a valid token by construction; a header item that strips to an allowed
-        name (or to nothing) is what the list grammar accepts, so no regex is needed.
+    def _fast(self, origin: str, method: str, request_headers: str, private_network: bool) -> PreflightAnswer | None:
+        """The answer to a (non-debug) preflight found with set operations, or None ("not
+        sure": the caller runs :meth:`_preflight`, the reference, which finds every problem).
+
+        Taken with explicit method and header lists only. When this returns an answer it is
+        exactly the one :meth:`_preflight` would (tests/test_fast_paths.py and
+        tests/test_fast_refusals.py compare them on generated requests): an allowed answer,
+        or the plan's shared refusal, so that a refused preflight with a never-seen header
+        list (the path a hostile client chooses) costs no more than an allowed one. A listed
+        method is a valid token by construction; a header item that strips to an allowed name
+        (or to nothing) is what the list grammar accepts, so no regex is needed; the list is
+        invalid exactly when an item outside the allowed set is not a token. Reasons are
+        found in the reference's order: origin, method, headers, Private Network Access.
         """
         if method not in self._fast_methods:
-            return None
-        if private_network and not self.settings.private_network:
-            return None
+            return None  # '*' lists, header patterns, or a method the reference must judge
+        unknown = invalid = False  # an item outside the allowed set; the list is not a token list
         if request_headers:
             if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH or not request_headers.isascii():
-                return None  # the reference refuses it (non-ASCII could lower-case into a name)
-            # Every item, stripped of blanks, is an allowed name or empty (C-level loops;
-            # browsers send no blanks, so the stripping pass rarely runs).
-            items = request_headers.lower().split(",")
-            allowed = self._fast_headers
-            if not allowed.issuperset(items) and not allowed.issuperset(map(_strip_blanks, items)):
-                return None
-        answer = self._fast_answers.lookup((origin, private_network))
-        if answer is not None:
-            return answer
-        rule = self.matcher.static_rule(origin)
+                invalid = True  # the reference refuses it (non-ASCII could lower-case into a name)
+            else:
+                # Every item an allowed name or empty (C-level loops; browsers send no blanks,
+                # so the stripping pass runs only for a list that has some).
+                items = request_headers.lower().split(",")
+                allowed = self._fast_headers
+                if not allowed.issuperset(items):
+                    if " " not in request_headers and "\t" not in request_headers:
+                        unknown = True
+                        invalid = not is_token_list(request_headers.lower())
+                    else:
+                        items = list(map(_strip_blanks, items))
+                        if not allowed.issuperset(items):
+                            unknown = True
+                            invalid = any(not is_token(name) for name in items if name not in allowed)
+        pna_refused = private_network and not self.settings.private_network
+        if not (invalid or unknown or pna_refused):
+            answer = self._fast_answers.lookup((origin, private_network))
+            if answer is not None:
+                return answer
+        exact = self._exact_get(origin)  # a listed origin's rule, written once at compile time
+        rule = exact.rule if exact is not None else self.matcher.static_rule(origin)
         if rule is None:
-            return None
+            if self._has_callback:
+                return None  # only the callback can tell
+            return self._shared_refusal(R.ORIGIN_NOT_ALLOWED, rule)
+        if invalid:
+            return self._shared_refusal(R.REQUEST_HEADERS_INVALID, rule)
+        if unknown:
+            return self._shared_refusal(R.HEADER_NOT_ALLOWED, rule)
+        if pna_refused:
+            return self._shared_refusal(R.PRIVATE_NETWORK_NOT_ALLOWED, rule)
         acao = "*" if self.settings.any_origin else origin
         tail, tail_raw = self._fast_tails[private_network]
         pairs = ((ACAO, acao), *self._fast_middle, *tail)
@@ -382,6 +413,16 @@ class Plan(CompiledPlan):
         answer = PreflightAnswer(204, pairs, raw, True, R.ALLOWED, detail, rule)
         if len(origin) <= MAX_ORIGIN_LENGTH:
             self._fast_answers.put((origin, private_network), answer)
+        return answer
+
+    def _shared_refusal(self, reason: str, rule: str | None) -> PreflightAnswer:
+        """The plan's one refused answer for ``reason`` and ``rule`` (its detail is the
+        reason's summary; ``explain`` rebuilds the sentence naming the request's values)."""
+        answer = self._refusals.get((reason, rule))
+        if answer is None:
+            text, raw = self._refused_pairs
+            refusal = PreflightAnswer(403, text, raw, False, reason, R.DECISION_REASONS[reason], rule)
+            answer = self._refusals.setdefault((reason, rule), refusal)
         return answer
 
     # The preflight's checks, one per step of Fetch §"CORS-preflight fetch". Each returns
@@ -540,11 +581,7 @@ class Plan(CompiledPlan):
             # CORS headers; 403 is the standard's suggestion.
             text, raw = self._refused_pairs
             if problems is None:
-                answer = self._refusals.get((reason, rule))
-                if answer is None:
-                    refusal = PreflightAnswer(403, text, raw, False, reason, R.DECISION_REASONS[reason], rule)
-                    answer = self._refusals.setdefault((reason, rule), refusal)
-                return answer
+                return self._shared_refusal(reason, rule)
             detail = "; ".join(sentence for _, sentence in problems)
             return PreflightAnswer(403, text, raw, False, reason, detail, rule)
         # Debug: an ok status with only what *is* allowed, so the browser's console names

@@ -159,7 +159,7 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
     scheme, rest = text.split("://", 1)
     if _SCHEME_RE.fullmatch(scheme) is None:
         if _SCHEME_RE.fullmatch(scheme.lower()):
-            return bad("origin_uppercase", f"must be lower case: write {_lower(text)!r}", item(_lower(text)))
+            return bad("origin_uppercase", f"must be lower case: write {text.lower()!r}", item(text.lower()))
         return bad("origin_invalid_scheme", f"has an invalid scheme {scheme!r}")
     if scheme == "file":
         # A file: URL's origin is opaque (URL Standard §"Origin",
@@ -199,7 +199,7 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
         )
     if rest != rest.lower():
         return bad(
-            "origin_uppercase", f"must be lower case, as browsers send it: write {_lower(text)!r}", item(_lower(text))
+            "origin_uppercase", f"must be lower case, as browsers send it: write {text.lower()!r}", item(text.lower())
         )
 
     host, port = rest, None
@@ -268,10 +268,6 @@ def _regex_hint(text: str, field: str = "allow_origins") -> tuple[str, tuple[Fix
         f"them (and '*.' patterns): write {suggestion}",
         tuple(fixes),
     )
-
-
-def _lower(text: str) -> str:
-    return text.lower()
 
 
 def parse_request_origin(origin: str) -> tuple[str, str, str | None] | None:

@@ -146,31 +146,16 @@ class CORSMiddleware(MiddlewareBase):
                 allowed = await async_verdict(plan.origin_callback(origin_text))
                 actual = plan.for_origin_decided(origin_text, allowed, path)
             addition = actual
-        # The response, through the app with the CORS headers merged in (inlined: every
-        # request comes here, and a coroutine less is a measurable part of the cost).
+        # The response, through the app with the CORS headers merged in.
         started = False
 
         async def cors_send(message: Message) -> None:
             nonlocal started
             if not started and message["type"] == "http.response.start":
                 started = True
-                headers = message.get("headers", ())
-                # The fast path of merge_raw, inlined: no app header name starts with
-                # a/A/v/V (tested as an int: no allocation), so none is Vary or
-                # Access-Control-*: append the pre-built Vary + CORS headers.
-                merged = None
-                if type(headers) is list:
-                    try:
-                        for name, _ in headers:
-                            if name[0] in b"aAvV":
-                                break
-                        else:
-                            merged = [*headers, *addition.raw_tail]
-                    except (IndexError, TypeError):  # an empty or non-bytes name
-                        pass
-                if merged is None:
-                    merged = merge_raw(headers, addition.raw, addition.vary_raw, addition.raw_tail)
-                message["headers"] = merged
+                message["headers"] = merge_raw(
+                    message.get("headers", ()), addition.raw, addition.vary_raw, addition.raw_tail
+                )
             await send(message)
 
         try:

@@ -92,25 +92,14 @@ class CORSMiddleware(MiddlewareBase):
             if actual is NEEDS_CALLBACK:
                 actual = plan.for_origin_decided(origin, sync_verdict(plan.origin_callback(origin)), path)
             add = actual
-        # Respond through the app with the CORS headers merged in (inlined: every request
-        # comes here, and a method call is a measurable part of the cost).
+        # Respond through the app with the CORS headers merged in.
         started = False
         found = add
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             nonlocal started
             started = True
-            # The fast path of merge_text, inlined: no app header name starts with a/A/v/V
-            # (so none is Vary or Access-Control-*): append the pre-built Vary + CORS headers.
-            if type(headers) is list:
-                for name, _ in headers:
-                    if name[:1] in "aAvV":
-                        merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
-                        break
-                else:
-                    merged = [*headers, *found.text_tail]
-            else:
-                merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
+            merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
             if exc_info is None:
                 return start_response(status, merged)
             return start_response(status, merged, exc_info)
