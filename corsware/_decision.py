@@ -377,12 +377,13 @@ class Plan(CompiledPlan):
             else:
                 # Every item an allowed name or empty (C-level loops; browsers send no blanks,
                 # so the stripping pass runs only for a list that has some).
-                items = request_headers.lower().split(",")
+                low = request_headers.lower()
+                items = low.split(",")
                 allowed = self._fast_headers
                 if not allowed.issuperset(items):
                     if " " not in request_headers and "\t" not in request_headers:
                         unknown = True
-                        invalid = not is_token_list(request_headers.lower())
+                        invalid = not is_token_list(low)
                     else:
                         items = list(map(_strip_blanks, items))
                         if not allowed.issuperset(items):
