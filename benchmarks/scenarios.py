@@ -38,6 +38,9 @@ class Scenario:
     origin: str | None = ORIGIN
     request_headers: str | None = None  # Access-Control-Request-Headers of a preflight
     varying: bool = False  # a new header list on every request (preflight cache miss)
+    #: With ``varying``: each list also names a header the policy does not allow, so every
+    #: preflight is refused (the path a hostile client chooses: it must stay as cheap).
+    refused_header: bool = False
     adversarial: bool = False
 
     @property
@@ -59,7 +62,10 @@ class Scenario:
             extra = [("Access-Control-Request-Headers", self.request_headers)] if self.request_headers else []
             fixed = tuple(base + extra)
             return itertools.repeat(fixed)
-        return ((*base, ("Access-Control-Request-Headers", value)) for value in _varying_header_lists())
+        lists = _varying_header_lists()
+        if self.refused_header:
+            lists = (f"{value},x-not-allowed" for value in lists)
+        return ((*base, ("Access-Control-Request-Headers", value)) for value in lists)
 
 
 _COUNTER = itertools.count(1)
@@ -86,6 +92,13 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("refused", "refused origin", "actual", origin=EVIL),
     Scenario("preflight_hit", "preflight (cache hit)", "preflight", request_headers="content-type,x-token"),
     Scenario("preflight_miss", "preflight, new header list each time (cache miss)", "preflight", varying=True),
+    Scenario(
+        "preflight_refused_miss",
+        "refused preflight, new header list each time (cache miss)",
+        "preflight",
+        varying=True,
+        refused_header=True,
+    ),
     Scenario("subdomain", "subdomain pattern", "actual", origins=(), subdomains=True),
     Scenario("regex", "regex", "actual", origins=(), regex=REGEX),
     Scenario("origins_10", "10 allowed origins", "actual", origins=_many(10)),

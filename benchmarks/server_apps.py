@@ -27,7 +27,7 @@ def _asgi(subject: str) -> Any:
     if subject == "starlette":
         return starlette_cors(bare_asgi, SCENARIO)
     if subject == "static_headers":
-        return StaticHeadersASGI(bare_asgi, corsware_policy(SCENARIO)._plan.exact_raw[ORIGIN.encode()].raw_tail)
+        return StaticHeadersASGI(bare_asgi, corsware_policy(SCENARIO).plan.exact_raw[ORIGIN.encode()].raw_tail)
     raise ValueError(f"unknown ASGI subject {subject!r}")
 
 
@@ -41,7 +41,7 @@ def _wsgi(subject: str) -> Any:
     if subject == "flask_cors":
         return flask_app(SCENARIO)
     if subject == "static_headers":
-        return StaticHeadersWSGI(flask_app(), corsware_policy(SCENARIO)._plan.exact_text[ORIGIN].text_tail)
+        return StaticHeadersWSGI(flask_app(), corsware_policy(SCENARIO).plan.exact_text[ORIGIN].text_tail)
     raise ValueError(f"unknown WSGI subject {subject!r}")
 
 

@@ -29,19 +29,19 @@ class CacheBudget:
     One lock serialises the writes of every cache sharing the budget; reads take none.
     """
 
-    __slots__ = ("_lock", "_order", "limit")
+    __slots__ = ("limit", "lock", "order")
 
     def __init__(self, limit: int) -> None:
         if limit < 0:
             raise ValueError("limit must be >= 0")
         self.limit = limit
         #: (the cache's dict, key) in insertion order: what to evict next.
-        self._order: deque[tuple[dict[Hashable, Any], Hashable]] = deque()
-        self._lock = threading.Lock()
+        self.order: deque[tuple[dict[Hashable, Any], Hashable]] = deque()
+        self.lock = threading.Lock()
 
     def __len__(self) -> int:
         """Entries held by all the caches drawing from this budget."""
-        return len(self._order)
+        return len(self.order)
 
 
 class PreflightCache(Generic[V]):
@@ -59,8 +59,8 @@ class PreflightCache(Generic[V]):
     def __init__(self, budget: CacheBudget | int = 4096) -> None:
         self._budget = budget if isinstance(budget, CacheBudget) else CacheBudget(budget)
         self._data: dict[Hashable, V] = {}
-        #: ``lookup(key)`` is ``get(key)`` without a Python-level call: the bound
-        #: ``dict.get`` of the (never replaced) dict, for the adapters' hot path.
+        #: ``lookup(key)``: the cached answer or None, without a Python-level call: the
+        #: bound ``dict.get`` of the (never replaced) dict, for the core's hot paths.
         self.lookup = self._data.get
 
     @property
@@ -73,19 +73,15 @@ class PreflightCache(Generic[V]):
         """The most entries this cache can hold: its budget's limit (shared with others)."""
         return self._budget.limit
 
-    def get(self, key: Hashable) -> V | None:
-        """Return the cached answer for ``key``, or None."""
-        return self._data.get(key)
-
     def put(self, key: Hashable, value: V) -> None:
         """Store an answer, evicting the budget's oldest entries if it is spent."""
         budget = self._budget
         if budget.limit == 0:
             return
         data = self._data
-        with budget._lock:
+        with budget.lock:
             if key not in data:
-                order = budget._order
+                order = budget.order
                 while len(order) >= budget.limit:
                     victim, old_key = order.popleft()
                     del victim[old_key]
@@ -95,10 +91,10 @@ class PreflightCache(Generic[V]):
     def clear(self) -> None:
         """Forget every answer of this cache (the others sharing the budget keep theirs)."""
         budget = self._budget
-        with budget._lock:
+        with budget.lock:
             data = self._data
             if data:
-                budget._order = deque(entry for entry in budget._order if entry[0] is not data)
+                budget.order = deque(entry for entry in budget.order if entry[0] is not data)
                 data.clear()
 
     def __len__(self) -> int:

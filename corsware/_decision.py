@@ -1,9 +1,58 @@
-"""The CORS protocol, sans-IO: classify a request and compute corsware's answer.
+"""The CORS protocol at request time, sans-IO: classify a request, decide its answer.
 
-A :class:`Plan` is compiled once from validated settings. It holds every header value a
-response can carry, pre-encoded for both WSGI (``str``) and ASGI (``bytes``), so request
-time does lookups, not string building. Adapters translate their protocol to the few plain
-values the plan needs and its answer back; they implement no rule of their own.
+Adapters (``corsware.wsgi``, ``corsware.asgi``, the Django middleware, the Flask
+integration, ``CORSPolicy.evaluate``) read a few raw values from their protocol, call
+:func:`classify` and one method of the request-time API of a :class:`Plan`, and translate
+the answer back. They hold no CORS rule of their own.
+
+Request-time API (every adapter uses these and nothing else of a plan):
+
+- ``plan.no_origin``: what to add to a response to a request without ``Origin`` (None:
+  leave it untouched);
+- ``plan.for_origin(origin, path)`` / ``plan.for_raw_origin(origin_bytes, path)``: the
+  :class:`~corsware._compile.Addition` for an actual request, or :data:`NEEDS_CALLBACK`;
+- ``plan.for_preflight(origin, method, headers, private_network, debug, path)``: the
+  :class:`~corsware._compile.PreflightAnswer`, or :data:`NEEDS_CALLBACK`;
+- ``plan.for_websocket(origin, host, path)``: whether a handshake may proceed, or
+  :data:`NEEDS_CALLBACK`;
+- ``plan.origin_callback(origin)``: the user's origin callback, judged (a bool, or an
+  awaitable of one); the adapter calls it (sync adapters through :func:`sync_verdict`,
+  async ones awaiting :func:`async_verdict`), then asks ``for_origin_decided``,
+  ``for_preflight_decided`` or ``for_websocket_decided`` with its answer. The core never
+  calls user code itself, so no decision is written twice for sync and async callbacks.
+
+Theory of operation
+-------------------
+Caches (all :class:`~corsware._cache.PreflightCache`, all drawing from the one
+:class:`~corsware._cache.CacheBudget` of a policy, shared with its per-path rules, so
+``preflight_cache_size`` bounds their entries together; FIFO eviction across them):
+
+- ``cache``: preflight answers by ``(origin, method, request headers, private network,
+  debug)``; keys longer than :data:`_MAX_CACHED_KEY_LENGTH` in total are not cached, nor
+  are debug refusals (their headers echo the request);
+- ``_seen``: actual-request answers by origin, for origins that a pattern or regex allows
+  or that nothing allows (exact origins are a compiled dict, not a cache); origins longer
+  than ``MAX_ORIGIN_LENGTH`` are not kept;
+- ``_fast_answers``: allowed preflight answers by ``(origin, private network)`` for policies
+  with explicit method and header lists (the answer is then the same whatever the method
+  and header list).
+
+Refused preflights share one answer per ``(reason, rule)`` (``_refusals``, bounded by the
+configuration): the cache holds references, and the sentence naming the request's values
+is built only when a DEBUG log or ``evaluate`` asks for it (:meth:`Plan.explain`).
+
+Answers that needed the origin callback are never cached: the callback is the dynamic
+part of a policy (a database of tenants, a feature flag), and caching it would keep
+granting an origin after the callback stopped allowing it.
+
+Fast paths, each proven equal to its reference by a property test:
+
+- ``Plan._fast_preflight`` (set operations on the header list) vs ``Plan._preflight`` (the
+  Fetch steps below): tests/test_fast_paths.py ``test_fast_preflight_matches_reference``;
+- the per-origin memo ``_seen`` vs ``OriginMatcher.static_rule``: tests/test_fast_paths.py
+  and tests/security/test_props_origins.py;
+- the header-merge fast paths (``merge_raw``/``merge_text``) vs ``merge_response_headers``:
+  tests/test_fast_paths.py and tests/security/test_props_headers.py.
 """
 
 from __future__ import annotations
@@ -14,36 +63,43 @@ import operator
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final, NamedTuple
+from typing import Final, Literal
 
-from ._cache import CacheBudget, PreflightCache
+from . import _reasons as R
+from ._compile import (
+    ACAC,
+    ACAH,
+    ACAM,
+    ACAO,
+    ACAO_RAW,
+    ACAPN,
+    ACMA,
+    REASON_HEADER,
+    Addition,
+    CompiledPlan,
+    Pairs,
+    PreflightAnswer,
+    RawPairs,
+    addition,
+    encode,
+)
 from ._headers import (
     MAX_REQUEST_HEADERS_LENGTH,
     MAX_REQUEST_METHOD_LENGTH,
     SAFELISTED_METHODS,
     SAFELISTED_REQUEST_HEADERS,
     is_token,
+    is_token_list,
     parse_request_headers,
 )
 from ._log import escape, logger
-from ._origins import MAX_ORIGIN_LENGTH, OriginMatcher, is_own_origin
-from ._validate import Settings
+from ._origins import MAX_ORIGIN_LENGTH, is_own_origin
 
-__all__ = ["Addition", "CORSDecision", "Plan", "PreflightAnswer", "RequestKind"]
+__all__ = [
+    "NEEDS_CALLBACK", "CORSDecision", "NeedsCallback", "Plan", "RequestKind", "async_verdict", "classify",
+    "sync_verdict",
+]  # fmt: skip
 
-Pairs = tuple[tuple[str, str], ...]
-RawPairs = tuple[tuple[bytes, bytes], ...]
-
-#: Header names in the case corsware writes them (WSGI) and lower case (ASGI, HTTP/2).
-ACAO: Final = "Access-Control-Allow-Origin"
-ACAC: Final = "Access-Control-Allow-Credentials"
-ACAM: Final = "Access-Control-Allow-Methods"
-ACAH: Final = "Access-Control-Allow-Headers"
-ACMA: Final = "Access-Control-Max-Age"
-ACEH: Final = "Access-Control-Expose-Headers"
-ACAPN: Final = "Access-Control-Allow-Private-Network"
-REASON_HEADER: Final = "Corsware-Reason"
-_ACAO_RAW: Final = ACAO.lower().encode("latin-1")
 _DEBUG: Final = logging.DEBUG
 #: Strips the optional white space around an Access-Control-Request-Headers item
 #: (RFC 9110 OWS: spaces and tabs only, not every Unicode blank as ``str.strip()``).
@@ -54,21 +110,8 @@ _strip_blanks: Final = operator.methodcaller("strip", " \t")
 #: policy is in docs/security.md, "Memory a client can fill").
 _MAX_CACHED_KEY_LENGTH: Final = 1024
 
-#: What a refused answer shared by many cache keys says (see ``Plan.explain``): the
-#: request's own values are left out, so an entry keeps no per-request text.
-_SUMMARIES: Final = {
-    "origin_not_allowed": "the origin is not allowed by any rule",
-    "request_method_invalid": "the requested method is not a method token",
-    "method_not_allowed": "the method is not in allow_methods",
-    "request_headers_invalid": "Access-Control-Request-Headers is too long or not a list of header names",
-    "header_not_allowed": "a request header is not in allow_headers",
-    "private_network_not_allowed": "private network access requested, allow_private_network is off",
-}
-#: ASGI names of the headers corsware writes, encoded once (``_encode`` reuses them).
-_RAW_NAMES: Final = {
-    name: name.lower().encode("latin-1")
-    for name in (ACAO, ACAC, ACAM, ACAH, ACMA, ACEH, ACAPN, REASON_HEADER, "Vary", "Content-Type", "Content-Length")
-}
+#: The one method a CORS-preflight request uses (Fetch §"CORS-preflight request").
+PREFLIGHT_METHOD: Final = "OPTIONS"
 
 
 class RequestKind(str, Enum):
@@ -77,6 +120,59 @@ class RequestKind(str, Enum):
     NOT_CORS = "not-cors"  #: no ``Origin`` header
     ACTUAL = "actual"  #: ``Origin`` present, not a preflight
     PREFLIGHT = "preflight"  #: ``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``
+
+
+_NOT_CORS: Final = RequestKind.NOT_CORS
+_ACTUAL: Final = RequestKind.ACTUAL
+_PREFLIGHT: Final = RequestKind.PREFLIGHT
+
+
+def classify(method: object, origin: object, request_method: object) -> RequestKind:
+    """The kind of a request, from its method and whether it has ``Origin`` and
+    ``Access-Control-Request-Method`` (None when absent, any value when present).
+
+    Fetch §"CORS protocol" (https://fetch.spec.whatwg.org/#http-cors-protocol): a CORS
+    request has an ``Origin`` header; a CORS-preflight request
+    (https://fetch.spec.whatwg.org/#cors-preflight-request) is an ``OPTIONS`` CORS request
+    with ``Access-Control-Request-Method``. ``OPTIONS`` without it is an ordinary request
+    and goes to the app. This is the one place corsware decides it.
+    """
+    if origin is None:
+        return _NOT_CORS
+    if request_method is not None and method == PREFLIGHT_METHOD:
+        return _PREFLIGHT
+    return _ACTUAL
+
+
+class NeedsCallback(Enum):
+    """The core's answer when only the user's origin callback can tell."""
+
+    NEEDS_CALLBACK = "needs-callback"
+
+
+#: Returned by ``for_origin``/``for_preflight``/``for_websocket``: call
+#: ``plan.origin_callback(origin)``, then the matching ``*_decided`` method.
+NEEDS_CALLBACK: Final = NeedsCallback.NEEDS_CALLBACK
+
+
+def sync_verdict(result: bool | Awaitable[bool]) -> bool:
+    """The origin callback's verdict under a sync adapter: an awaitable is an error."""
+    if result is True or result is False:
+        return result
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()  # avoid "coroutine was never awaited"
+    raise TypeError(
+        "allow_origin_callback returned an awaitable; async callbacks work under "
+        "the ASGI middleware only (use policy.aevaluate() outside it)"
+    )
+
+
+async def async_verdict(result: bool | Awaitable[bool]) -> bool:
+    """The origin callback's verdict under an async adapter (awaited if need be)."""
+    if inspect.isawaitable(result):
+        return bool(await result)
+    return bool(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +184,10 @@ class CORSDecision:
     - ``status``: the status corsware answers a preflight with; None when the app answers.
     - ``headers``: the headers corsware sends (preflight) or adds to the app's response,
       ``Vary`` included.
-    - ``reason``: a stable code (``allowed``, ``origin_not_allowed``, ...); ``detail`` says
-      it in a sentence; ``rule`` names the configured rule that allowed the origin;
-      ``path_rule`` the per-path rule that applied, if any.
+    - ``reason``: a stable code (``allowed``, ``origin_not_allowed``, ...; see
+      `corsware._reasons`); ``detail`` says it in a sentence; ``rule`` names the
+      configured rule that allowed the origin; ``path_rule`` the per-path rule that
+      applied, if any.
     """
 
     kind: RequestKind
@@ -112,224 +209,43 @@ class CORSDecision:
         return None
 
 
-class Addition(NamedTuple):
-    """Headers to merge into the app's response to one request.
-
-    ``text_tail``/``raw_tail`` are ``Vary`` (when there is one) followed by the headers:
-    exactly what is appended to an app response that has no ``Vary`` or
-    ``Access-Control-*`` header of its own (nearly all), pre-built so merging is one copy.
-    """
-
-    text: Pairs
-    raw: RawPairs
-    vary_text: tuple[str, ...]
-    vary_raw: tuple[bytes, ...]
-    allowed: bool
-    rule: str | None
-    text_tail: Pairs
-    raw_tail: RawPairs
+#: What a preflight check appends when asked for sentences: (reason code, sentence).
+_Problems = list[tuple[str, str]]
 
 
-class PreflightAnswer(NamedTuple):
-    """The complete response corsware sends to a preflight."""
+class Plan(CompiledPlan):
+    """A compiled policy (:class:`~corsware._compile.CompiledPlan`) and its request-time
+    decisions (the API listed in the module docstring)."""
 
-    status: int
-    text: Pairs
-    raw: RawPairs
-    allowed: bool
-    reason: str
-    detail: str
-    rule: str | None
+    __slots__ = ()
 
+    # -- actual requests (Fetch §"CORS check", https://fetch.spec.whatwg.org/#cors-check) --
 
-def _encode(pairs: Pairs) -> RawPairs:
-    # ASGI header names are lower case; values are latin-1 (RFC 9110 §5.5 obs-text).
-    names = _RAW_NAMES
-    return tuple(
-        (names.get(k) or k.lower().encode("latin-1"), v.encode("latin-1", "backslashreplace")) for k, v in pairs
-    )
-
-
-def _addition(pairs: Pairs, vary: tuple[str, ...], allowed: bool, rule: str | None) -> Addition:
-    raw = _encode(pairs)
-    vary_raw = tuple(v.encode("latin-1") for v in vary)
-    text_tail = ((("Vary", ", ".join(vary)),) if vary else ()) + pairs
-    raw_tail = (((b"vary", b", ".join(vary_raw)),) if vary else ()) + raw
-    return Addition(pairs, raw, vary, vary_raw, allowed, rule, text_tail, raw_tail)
-
-
-class Plan:
-    """One policy, compiled: everything a request needs, decided at construction.
-
-    Its three caches (preflight answers, origin decisions, allowed preflight answers by
-    origin) hold client-chosen keys; they draw from ``budget``, which a policy shares with
-    the plans of its per-path rules, so ``preflight_cache_size`` bounds them all together.
-    """
-
-    __slots__ = (
-        "_actual_tail",
-        "_actual_vary",
-        "_allowed_by",
-        "_const_pairs",
-        "_fast_answers",
-        "_fast_headers",
-        "_fast_methods",
-        "_fast_middle",
-        "_fast_middle_raw",
-        "_fast_tails",
-        "_headers",
-        "_headers_value",
-        "_max_age",
-        "_methods",
-        "_methods_value",
-        "_preflight_vary",
-        "_refusals",
-        "_refused_pairs",
-        "_seen",
-        "_static",
-        "budget",
-        "cache",
-        "exact_raw",
-        "exact_text",
-        "matcher",
-        "no_origin",
-        "refused",
-        "settings",
-        "varies_on_origin",
-    )  # fmt: skip
-
-    def __init__(self, settings: Settings, matcher: OriginMatcher, budget: CacheBudget | int) -> None:
-        self.settings = s = settings
-        self.matcher = matcher
-        #: The bound on the entries of this plan's caches (and of the plans sharing it).
-        self.budget = budget if isinstance(budget, CacheBudget) else CacheBudget(budget)
-        self.cache: PreflightCache[PreflightAnswer] = PreflightCache(self.budget)
-        # Fetch §"CORS protocol and HTTP caches": a response whose ACAO depends on the
-        # request's Origin must say Vary: Origin, on non-CORS responses too; a static '*'
-        # is sent on every response and needs no Vary.
-        self.varies_on_origin = matcher.allows_some and not s.any_origin
-        self._actual_vary: tuple[str, ...] = ("Origin",) if self.varies_on_origin else ()
-        tail: list[tuple[str, str]] = []
-        if s.credentials:
-            tail.append((ACAC, "true"))
-        if s.any_expose:
-            tail.append((ACEH, "*"))
-        elif s.expose:
-            tail.append((ACEH, ", ".join(s.expose)))
-        self._actual_tail: Pairs = tuple(tail)
-
-        #: Added to the response of a refused origin: no CORS header at all (not even
-        #: ACAC or ACEH, which Starlette leaks, #2560), only Vary.
-        self.refused = _addition((), self._actual_vary, False, None)
-        #: The static '*' headers, sent on every response when allow_origins is ['*'].
-        self._static = _addition(((ACAO, "*"), *tail), (), True, "'*'") if s.any_origin else None
-        #: Added to responses to requests without Origin; None means "leave untouched".
-        self.no_origin: Addition | None = self._static
-        if self.varies_on_origin:
-            self.no_origin = self.refused
-        # Exact origins: the whole header set for each, pre-encoded (one dict lookup).
-        self.exact_text: dict[str, Addition] = {
-            origin: _addition(((ACAO, origin), *tail), self._actual_vary, True, repr(origin))
-            for origin in matcher.exact
-        }
-        #: The same, keyed by the origin as ASGI servers give it (bytes): no decoding.
-        self.exact_raw: dict[bytes, Addition] = {
-            origin.encode("latin-1"): add for origin, add in self.exact_text.items()
-        }
-        #: Answers for origins matched by a pattern or regex, and for refused ones: decided
-        #: once per origin, then one lookup. Bounded like the preflight cache (the Origin is
-        #: chosen by the client); answers that needed the callback are never kept.
-        self._seen: PreflightCache[Addition] = PreflightCache(self.budget)
-        #: Each rule name with its "allowed by ..." sentence, one copy per configured rule
-        #: (``static_rule`` builds a new string on every call), shared by every answer.
-        self._allowed_by: dict[str, tuple[str, str]] = {}
-
-        vary = [] if s.any_origin else ["Origin"]
-        vary += ["Access-Control-Request-Method", "Access-Control-Request-Headers"]
-        vary.append("Access-Control-Request-Private-Network")
-        self._preflight_vary = ", ".join(vary)
-        self._methods = frozenset(s.methods)
-        self._methods_value = ", ".join(s.methods)
-        self._headers = frozenset(s.headers)
-        safelisted = [h for h in sorted(SAFELISTED_REQUEST_HEADERS) if h not in self._headers]
-        self._headers_value = ", ".join([*safelisted, *s.headers])
-        self._max_age = None if s.max_age is None else str(s.max_age)
-
-        # The fast path for allowed preflights (see _fast_preflight): with explicit method
-        # and header lists an allowed answer only varies with the origin and Private
-        # Network Access, so everything else is built and encoded here, once.
-        fast = not (s.any_method or s.any_header or s.header_patterns)
-        self._fast_methods = frozenset(
-            m for m in (*s.methods, *SAFELISTED_METHODS) if len(m) <= MAX_REQUEST_METHOD_LENGTH and is_token(m)
-        ) if fast else frozenset()  # fmt: skip
-        # "" stands for the empty items a header list may hold ("a,,b").
-        self._fast_headers = frozenset((*self._headers, *SAFELISTED_REQUEST_HEADERS, ""))
-        middle: list[tuple[str, str]] = [(ACAC, "true")] if s.credentials else []
-        if self._methods_value:
-            middle.append((ACAM, self._methods_value))
-        if self._headers_value:
-            middle.append((ACAH, self._headers_value))
-        if self._max_age is not None:
-            middle.append((ACMA, self._max_age))
-        self._fast_middle: Pairs = tuple(middle)
-        self._fast_middle_raw: RawPairs = _encode(self._fast_middle)
-        #: Allowed answers by (origin, private network): the same whatever the method and
-        #: header list, so built once per origin. Bounded like the other caches.
-        self._fast_answers: PreflightCache[PreflightAnswer] = PreflightCache(self.budget)
-        # What follows the middle, without and with Private Network Access: (text, raw).
-        vary_pair = ("Vary", self._preflight_vary)
-        self._fast_tails: tuple[tuple[Pairs, RawPairs], tuple[Pairs, RawPairs]] = (
-            ((vary_pair,), _encode((vary_pair,))),
-            (((ACAPN, "true"), vary_pair), _encode(((ACAPN, "true"), vary_pair))),
-        )
-        # The header pairs an answer built by _preflight may share with every other one,
-        # with their encoding: an answer then holds only its request-specific values.
-        constants = [(ACAC, "true"), (ACAO, "*"), (ACAM, "*"), (ACAH, "*"), (ACAH, "*, authorization"),
-                     (ACAPN, "true"), vary_pair, *middle]  # fmt: skip
-        self._const_pairs: dict[tuple[str, str], tuple[tuple[str, str], tuple[bytes, bytes]]] = {
-            pair: (pair, raw) for pair, raw in zip(constants, _encode(tuple(constants)), strict=True)
-        }
-        #: The body of every refused answer (Fetch §"CORS protocol": a non-ok status and no
-        #: CORS header), and the refused answers themselves, one per (reason, rule): a
-        #: refusal is the same for every key apart from its detail, which ``explain``
-        #: rebuilds when it is needed. Bounded by the configuration (7 reasons x rules).
-        refused_pairs = (vary_pair, ("Content-Type", "text/plain"), ("Content-Length", "0"))
-        self._refused_pairs: tuple[Pairs, RawPairs] = (refused_pairs, _encode(refused_pairs))
-        self._refusals: dict[tuple[str, str | None], PreflightAnswer] = {}
-
-    # -- actual requests ---------------------------------------------------------------
-
-    def actual(self, origin: str, path: str = "") -> Addition:
-        """Headers for an actual CORS request from ``origin``; may call a sync callback."""
-        found = self.exact_text.get(origin) or self._seen.lookup(origin)
+    def for_origin(self, origin: str, path: str = "") -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        """Headers for an actual CORS request from ``origin``, or :data:`NEEDS_CALLBACK`."""
+        found = self._exact_get(origin)
+        if found is not None:
+            return found
+        found = self._seen_get(origin)
         if found is not None:
             if not found.allowed and logger.isEnabledFor(_DEBUG):
                 _log_refused_origin(origin, path)
             return found
         rule = self.matcher.static_rule(origin)
-        if rule is None and self.matcher.has_callback:
-            result = self.matcher.callback_allows(origin)
-            if inspect.isawaitable(result):
-                _close(result)
-                raise TypeError(
-                    "allow_origin_callback returned an awaitable; async callbacks work under "
-                    "the ASGI middleware only (use policy.aevaluate() outside it)"
-                )
-            return self._actual_answer(origin, "allow_origin_callback" if result else None, path, remember=False)
+        if rule is None and self._has_callback:
+            return NEEDS_CALLBACK
         return self._actual_answer(origin, rule, path, remember=True)
 
-    async def aactual(self, origin: str, path: str = "") -> Addition:
-        """Like :meth:`actual`, awaiting the origin callback if it is async."""
-        found = self.exact_text.get(origin) or self._seen.lookup(origin)
+    def for_raw_origin(self, origin: bytes, path: str = "") -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        """:meth:`for_origin` for an ``Origin`` as ASGI servers give it (latin-1 bytes)."""
+        found = self._exact_raw_get(origin)
         if found is not None:
-            if not found.allowed and logger.isEnabledFor(_DEBUG):
-                _log_refused_origin(origin, path)
             return found
-        rule = self.matcher.static_rule(origin)
-        if rule is None and self.matcher.has_callback:
-            rule = "allow_origin_callback" if await _resolve(self.matcher.callback_allows(origin)) else None
-            return self._actual_answer(origin, rule, path, remember=False)
-        return self._actual_answer(origin, rule, path, remember=True)
+        return self.for_origin(origin.decode("latin-1"), path)
+
+    def for_origin_decided(self, origin: str, allowed: bool, path: str = "") -> Addition:
+        """Headers for an actual request once the origin callback said ``allowed``."""
+        return self._actual_answer(origin, "allow_origin_callback" if allowed else None, path, remember=False)
 
     def _actual_answer(self, origin: str, rule: str | None, path: str, *, remember: bool) -> Addition:
         if rule is None:
@@ -338,14 +254,14 @@ class Plan:
         elif self._static is not None:
             return self._static
         else:
-            answer = _addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, self._allowed(rule)[0])
+            answer = addition(((ACAO, origin), *self._actual_tail), self._actual_vary, True, self._allowed(rule)[0])
         if remember and len(origin) <= MAX_ORIGIN_LENGTH:
             self._seen.put(origin, answer)
         return answer
 
-    # -- preflight requests ------------------------------------------------------------
+    # -- preflight requests (Fetch §"CORS-preflight fetch") ----------------------------
 
-    def preflight(
+    def for_preflight(
         self,
         origin: str,
         method: str,
@@ -353,72 +269,53 @@ class Plan:
         private_network: bool = False,
         debug: bool = False,
         path: str = "",
-    ) -> PreflightAnswer:
-        """Answer a preflight (Fetch §"CORS-preflight fetch"); may call a sync callback."""
+    ) -> PreflightAnswer | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        """The answer to a preflight, or :data:`NEEDS_CALLBACK`
+        (https://fetch.spec.whatwg.org/#cors-preflight-fetch)."""
         key = (origin, method, request_headers, private_network, debug)
-        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH  # see _cacheable
-        answer = self.cache.lookup(key) if cacheable else None
+        # Checked before any lookup too: hashing a 1 MiB header list would cost more than
+        # refusing it (such a list is refused by its length alone).
+        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
+        answer = self._cache_get(key) if cacheable else None
         if answer is None:
-            answer = self._fast_preflight(origin, method, request_headers, private_network)
-            if answer is not None:
+            answer = self._fast(origin, method, request_headers, private_network)
+            if answer is None or (debug and not answer.allowed):  # debug refusals name what is missing
+                rule = self.matcher.static_rule(origin)
+                if rule is None and self._has_callback:
+                    return NEEDS_CALLBACK
+                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
+            elif answer.allowed:
                 if cacheable:
                     self.cache.put(key, answer)
                 return answer
-            rule = self.matcher.static_rule(origin)
-            if rule is None and self.matcher.has_callback:
-                result = self.matcher.callback_allows(origin)
-                if inspect.isawaitable(result):
-                    _close(result)
-                    raise TypeError("allow_origin_callback returned an awaitable outside ASGI")
-                answer = self._preflight(origin, "allow_origin_callback" if result else None,
-                                         method, request_headers, private_network, debug, shared=False)  # fmt: skip
-            else:
-                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
-                self._remember(key, answer)
-        if not answer.allowed and logger.isEnabledFor(logging.DEBUG):
+            # Oversized keys are not cached, which bounds the cache's memory; nor refusals
+            # in debug mode, whose headers echo the request and its detail (several KiB
+            # each): debug mode is for development, where computing them again is cheap.
+            if cacheable and (answer.allowed or not debug):
+                self.cache.put(key, answer)
+        elif answer.allowed:
+            return answer
+        if not answer.allowed and logger.isEnabledFor(_DEBUG):
             _log_refused(self.explain(answer, origin, method, request_headers, private_network),
                          answer, origin, method, request_headers, path)  # fmt: skip
         return answer
 
-    async def apreflight(
+    def for_preflight_decided(
         self,
         origin: str,
+        allowed: bool,
         method: str,
         request_headers: str = "",
         private_network: bool = False,
         debug: bool = False,
         path: str = "",
     ) -> PreflightAnswer:
-        """Like :meth:`preflight`, awaiting the origin callback if it is async."""
-        key = (origin, method, request_headers, private_network, debug)
-        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH  # see _cacheable
-        answer = self.cache.lookup(key) if cacheable else None
-        if answer is None:
-            answer = self._fast_preflight(origin, method, request_headers, private_network)
-            if answer is not None:
-                if cacheable:
-                    self.cache.put(key, answer)
-                return answer
-            rule = self.matcher.static_rule(origin)
-            if rule is None and self.matcher.has_callback:
-                allowed = await _resolve(self.matcher.callback_allows(origin))
-                answer = self._preflight(origin, "allow_origin_callback" if allowed else None,
-                                         method, request_headers, private_network, debug, shared=False)  # fmt: skip
-            else:
-                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
-                self._remember(key, answer)
-        if not answer.allowed and logger.isEnabledFor(logging.DEBUG):
-            _log_refused(self.explain(answer, origin, method, request_headers, private_network),
-                         answer, origin, method, request_headers, path)  # fmt: skip
+        """The answer to a preflight once the origin callback said ``allowed`` (never cached)."""
+        rule = "allow_origin_callback" if allowed else None
+        answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=False)
+        if not answer.allowed and logger.isEnabledFor(_DEBUG):
+            _log_refused(answer.detail, answer, origin, method, request_headers, path)
         return answer
-
-    def _remember(self, key: tuple[str, str, str, bool, bool], answer: PreflightAnswer) -> None:
-        # Callback-decided answers are never cached (the callback is the dynamic part);
-        # oversized keys neither, which bounds the cache's memory; nor refusals in debug
-        # mode, whose headers echo the request and its detail (several KiB each): debug
-        # mode is for development, where computing them again costs microseconds.
-        if _cacheable(key) and (answer.allowed or not key[4]):
-            self.cache.put(key, answer)
 
     def explain(
         self,
@@ -437,7 +334,8 @@ class Plan:
         """
         if answer.allowed or self._refusals.get((answer.reason, answer.rule)) is not answer:
             return answer.detail
-        problems = self._problems(origin, answer.rule, method, request_headers, private_network)[0]
+        problems: _Problems = []
+        self._check(origin, answer.rule, method, request_headers, private_network, problems)
         return "; ".join(text for _, text in problems) or answer.detail
 
     def _allowed(self, rule: str) -> tuple[str, str]:
@@ -451,94 +349,175 @@ class Plan:
     def _fast_preflight(
         self, origin: str, method: str, request_headers: str, private_network: bool
     ) -> PreflightAnswer | None:
-        """The answer to a preflight that static rules allow outright, or None.
+        """The answer to a preflight that static rules allow outright, or None (the allowed
+        answers of :meth:`_fast`; tests/test_fast_paths.py compares them with the reference)."""
+        answer = self._fast(origin, method, request_headers, private_network)
+        return answer if answer is not None and answer.allowed else None
 
-        None means "not sure": the caller runs :meth:`_preflight`, the reference, which
-        finds every problem. When this returns an answer it is exactly the one
-        :meth:`_preflight` would (tests compare the two on generated requests). A listed
-        method is a valid token by construction; a header item that strips to an allowed
-        name (or to nothing) is what the list grammar accepts, so no regex is needed.
+    def _fast(self, origin: str, method: str, request_headers: str, private_network: bool) -> PreflightAnswer | None:
+        """The answer to a (non-debug) preflight found with set operations, or None ("not
+        sure": the caller runs :meth:`_preflight`, the reference, which finds every problem).
+
+        Taken with explicit method and header lists only. When this returns an answer it is
+        exactly the one :meth:`_preflight` would (tests/test_fast_paths.py and
+        tests/test_fast_refusals.py compare them on generated requests): an allowed answer,
+        or the plan's shared refusal, so that a refused preflight with a never-seen header
+        list (the path a hostile client chooses) costs no more than an allowed one. A listed
+        method is a valid token by construction; a header item that strips to an allowed name
+        (or to nothing) is what the list grammar accepts, so no regex is needed; the list is
+        invalid exactly when an item outside the allowed set is not a token. Reasons are
+        found in the reference's order: origin, method, headers, Private Network Access.
         """
         if method not in self._fast_methods:
-            return None
-        if private_network and not self.settings.private_network:
-            return None
+            return None  # '*' lists, header patterns, or a method the reference must judge
+        unknown = invalid = False  # an item outside the allowed set; the list is not a token list
         if request_headers:
             if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH or not request_headers.isascii():
-                return None  # the reference refuses it (non-ASCII could lower-case into a name)
-            # Every item, stripped of blanks, is an allowed name or empty (C-level loops;
-            # browsers send no blanks, so the stripping pass rarely runs).
-            items = request_headers.lower().split(",")
-            allowed = self._fast_headers
-            if not allowed.issuperset(items) and not allowed.issuperset(map(_strip_blanks, items)):
-                return None
-        answer = self._fast_answers.lookup((origin, private_network))
-        if answer is not None:
-            return answer
-        rule = self.matcher.static_rule(origin)
+                invalid = True  # the reference refuses it (non-ASCII could lower-case into a name)
+            else:
+                # Every item an allowed name or empty (C-level loops; browsers send no blanks,
+                # so the stripping pass runs only for a list that has some).
+                low = request_headers.lower()
+                items = low.split(",")
+                allowed = self._fast_headers
+                if not allowed.issuperset(items):
+                    if " " not in request_headers and "\t" not in request_headers:
+                        unknown = True
+                        invalid = not is_token_list(low)
+                    else:
+                        items = list(map(_strip_blanks, items))
+                        if not allowed.issuperset(items):
+                            unknown = True
+                            invalid = any(not is_token(name) for name in items if name not in allowed)
+        pna_refused = private_network and not self.settings.private_network
+        if not (invalid or unknown or pna_refused):
+            answer = self._fast_answers.lookup((origin, private_network))
+            if answer is not None:
+                return answer
+        exact = self._exact_get(origin)  # a listed origin's rule, written once at compile time
+        rule = exact.rule if exact is not None else self.matcher.static_rule(origin)
         if rule is None:
-            return None
+            if self._has_callback:
+                return None  # only the callback can tell
+            return self._shared_refusal(R.ORIGIN_NOT_ALLOWED, rule)
+        if invalid:
+            return self._shared_refusal(R.REQUEST_HEADERS_INVALID, rule)
+        if unknown:
+            return self._shared_refusal(R.HEADER_NOT_ALLOWED, rule)
+        if pna_refused:
+            return self._shared_refusal(R.PRIVATE_NETWORK_NOT_ALLOWED, rule)
         acao = "*" if self.settings.any_origin else origin
         tail, tail_raw = self._fast_tails[private_network]
         pairs = ((ACAO, acao), *self._fast_middle, *tail)
-        raw = ((_ACAO_RAW, acao.encode("latin-1", "backslashreplace")), *self._fast_middle_raw, *tail_raw)
+        raw = ((ACAO_RAW, acao.encode("latin-1", "backslashreplace")), *self._fast_middle_raw, *tail_raw)
         rule, detail = self._allowed(rule)
-        answer = PreflightAnswer(204, pairs, raw, True, "allowed", detail, rule)
+        answer = PreflightAnswer(204, pairs, raw, True, R.ALLOWED, detail, rule)
         if len(origin) <= MAX_ORIGIN_LENGTH:
             self._fast_answers.put((origin, private_network), answer)
         return answer
 
-    def _problems(
-        self, origin: str, rule: str | None, method: str, request_headers: str, private_network: bool
-    ) -> tuple[list[tuple[str, str]], bool, tuple[str, ...], list[str]]:
-        """Every (reason, sentence) that refuses this preflight, whether the method is
+    def _shared_refusal(self, reason: str, rule: str | None) -> PreflightAnswer:
+        """The plan's one refused answer for ``reason`` and ``rule`` (its detail is the
+        reason's summary; ``explain`` rebuilds the sentence naming the request's values)."""
+        answer = self._refusals.get((reason, rule))
+        if answer is None:
+            text, raw = self._refused_pairs
+            refusal = PreflightAnswer(403, text, raw, False, reason, R.DECISION_REASONS[reason], rule)
+            answer = self._refusals.setdefault((reason, rule), refusal)
+        return answer
+
+    # The preflight's checks, one per step of Fetch §"CORS-preflight fetch". Each returns
+    # the reason code refusing it (or None) and, when given a list, appends its sentence:
+    # sentences are built only for the DEBUG log, debug mode and ``evaluate``. (``_check``
+    # and ``_preflight`` take the same request values, positionally, on purpose: no object
+    # is built per preflight to carry them.)
+
+    def _check(
+        self,
+        origin: str,
+        rule: str | None,
+        method: str,
+        request_headers: str,
+        private_network: bool,
+        problems: _Problems | None,
+    ) -> tuple[str | None, bool, tuple[str, ...], list[str]]:
+        """The first reason refusing this preflight (None: allowed), whether its method is
         allowed, the requested header names and those granted."""
-        s = self.settings
-        problems: list[tuple[str, str]] = []
-        if rule is None:
+        reason = self._check_origin(origin, rule, problems)
+        method_reason = self._check_method(method, problems)
+        reason = reason or method_reason
+        names, granted, headers_reason = self._check_headers(request_headers, problems)
+        reason = reason or headers_reason
+        if private_network and not self.settings.private_network:
+            # Private Network Access (https://wicg.github.io/private-network-access/#cors-preflight):
+            # allowed only when the policy opts in.
+            reason = reason or R.PRIVATE_NETWORK_NOT_ALLOWED
+            if problems is not None:
+                problems.append((R.PRIVATE_NETWORK_NOT_ALLOWED, R.DECISION_REASONS[R.PRIVATE_NETWORK_NOT_ALLOWED]))
+        return reason, method_reason is None, names, granted
+
+    @staticmethod
+    def _check_origin(origin: str, rule: str | None, problems: _Problems | None) -> str | None:
+        # Fetch §"CORS check" (https://fetch.spec.whatwg.org/#cors-check), run on the
+        # preflight's response by the browser: the origin must be allowed by a rule.
+        if rule is not None:
+            return None
+        if problems is not None:
             why = "is too long" if len(origin) > MAX_ORIGIN_LENGTH else "is not allowed by any rule"
-            problems.append(("origin_not_allowed", f"origin {escape(origin)} {why}"))
+            problems.append((R.ORIGIN_NOT_ALLOWED, f"origin {escape(origin)} {why}"))
+        return R.ORIGIN_NOT_ALLOWED
 
-        # Methods compare byte-exactly (Fetch §"CORS-preflight fetch" step 7): 'patch' is
-        # not 'PATCH', 'ET' is not 'GET'. Safelisted methods always pass.
-        method_ok = False
+    def _check_method(self, method: str, problems: _Problems | None) -> str | None:
+        # Methods compare byte-exactly (Fetch §"CORS-preflight fetch" step 7,
+        # https://fetch.spec.whatwg.org/#cors-preflight-fetch): 'patch' is not 'PATCH',
+        # 'ET' is not 'GET'. Safelisted methods always pass.
+        s = self.settings
         if len(method) > MAX_REQUEST_METHOD_LENGTH or not is_token(method):
-            problems.append(("request_method_invalid", f"requested method {escape(method)} is not a method token"))
-        elif s.any_method or method in self._methods or method in SAFELISTED_METHODS:
-            method_ok = True
-        else:
+            if problems is not None:
+                problems.append((R.REQUEST_METHOD_INVALID, f"requested method {escape(method)} is not a method token"))
+            return R.REQUEST_METHOD_INVALID
+        if s.any_method or method in self._methods or method in SAFELISTED_METHODS:
+            return None
+        if problems is not None:
             allowed = ", ".join(sorted({*s.methods, *SAFELISTED_METHODS}))
-            problems.append(("method_not_allowed", f"method {escape(method)} is not in allow_methods ({allowed})"))
+            problems.append((R.METHOD_NOT_ALLOWED, f"method {escape(method)} is not in allow_methods ({allowed})"))
+        return R.METHOD_NOT_ALLOWED
 
+    def _check_headers(
+        self, request_headers: str, problems: _Problems | None
+    ) -> tuple[tuple[str, ...], list[str], str | None]:
+        # Fetch §"CORS-preflight fetch" step 8 (https://fetch.spec.whatwg.org/#cors-preflight-fetch):
+        # every name of Access-Control-Request-Headers that is not CORS-safelisted must be
+        # allowed. '*' covers every name, Authorization included: the allowed origin's own
+        # script sets that header; ambient credentials are allow_credentials' concern.
         names = parse_request_headers(request_headers) if request_headers else ()
-        granted: list[str] = []
         if names is None:
-            problems.append(("request_headers_invalid", _SUMMARIES["request_headers_invalid"]))
-            names = ()
-        else:
-            denied: list[str] = []
-            patterns = s.header_patterns
-            for name in names:
-                # '*' covers every name, Authorization included: the allowed origin's own
-                # script sets that header; ambient credentials are allow_credentials' concern.
-                if (
-                    s.any_header
-                    or name in self._headers
-                    or name in SAFELISTED_REQUEST_HEADERS
-                    or (patterns and any(p.fullmatch(name) for p in patterns))
-                ):
-                    granted.append(name)
-                else:
-                    denied.append(name)
-            if denied:
-                problems.append(
-                    ("header_not_allowed",
-                     f"request header(s) {escape(', '.join(denied))} not in allow_headers")
-                )  # fmt: skip
-
-        if private_network and not s.private_network:
-            problems.append(("private_network_not_allowed", _SUMMARIES["private_network_not_allowed"]))
-        return problems, method_ok, names, granted
+            if problems is not None:
+                problems.append((R.REQUEST_HEADERS_INVALID, R.DECISION_REASONS[R.REQUEST_HEADERS_INVALID]))
+            return (), [], R.REQUEST_HEADERS_INVALID
+        s = self.settings
+        if s.any_header:
+            return names, list(names), None
+        listed = self._headers
+        patterns = s.header_patterns
+        granted: list[str] = []
+        denied: list[str] = []
+        for name in names:
+            if (
+                name in listed
+                or name in SAFELISTED_REQUEST_HEADERS
+                or (patterns and any(p.fullmatch(name) for p in patterns))
+            ):
+                granted.append(name)
+            else:
+                denied.append(name)
+        if not denied:
+            return names, granted, None
+        if problems is not None:
+            problems.append(
+                (R.HEADER_NOT_ALLOWED, f"request header(s) {escape(', '.join(denied))} not in allow_headers")
+            )
+        return names, granted, R.HEADER_NOT_ALLOWED
 
     def _preflight(
         self,
@@ -555,9 +534,13 @@ class Plan:
         plan's one answer for its reason and rule, whose detail ``explain`` rebuilds; the
         caller may cache it (a static rule decided it)."""
         s = self.settings
-        problems, method_ok, names, granted = self._problems(origin, rule, method, request_headers, private_network)
+        # Sentences only where the answer carries them: debug mode, or an unshared refusal.
+        problems: _Problems | None = [] if debug or not shared else None
+        reason, method_ok, names, granted = self._check(
+            origin, rule, method, request_headers, private_network, problems
+        )
 
-        if not problems and rule is not None:  # no problem means a rule allowed the origin
+        if reason is None and rule is not None:
             rule, detail = self._allowed(rule)
             out: list[tuple[str, str]] = [(ACAO, "*" if s.any_origin else origin)]
             if s.credentials:
@@ -591,23 +574,20 @@ class Plan:
                 out.append((ACAPN, "true"))
             out.append(("Vary", self._preflight_vary))
             pairs, raw = self._shared_pairs(out)
-            return PreflightAnswer(204, pairs, raw, True, "allowed", detail, rule)
+            return PreflightAnswer(204, pairs, raw, True, R.ALLOWED, detail, rule)
 
-        reason = problems[0][0]
+        assert reason is not None  # noqa: S101 - no reason means a rule allowed the origin
         if not debug:
             # Fetch §"CORS protocol": denote failure with a non-ok status and omit the
             # CORS headers; 403 is the standard's suggestion.
             text, raw = self._refused_pairs
-            if shared:
-                answer = self._refusals.get((reason, rule))
-                if answer is None:
-                    refusal = PreflightAnswer(403, text, raw, False, reason, _SUMMARIES[reason], rule)
-                    answer = self._refusals.setdefault((reason, rule), refusal)
-                return answer
+            if problems is None:
+                return self._shared_refusal(reason, rule)
             detail = "; ".join(sentence for _, sentence in problems)
             return PreflightAnswer(403, text, raw, False, reason, detail, rule)
         # Debug: an ok status with only what *is* allowed, so the browser's console names
         # exactly what is missing; the browser still blocks the request.
+        assert problems is not None  # noqa: S101 - debug always collects sentences
         detail = "; ".join(text for _, text in problems)
         out = []
         if rule is not None:
@@ -635,15 +615,18 @@ class Plan:
         for pair in pairs:
             found = const.get(pair)
             if found is None:
-                found = (pair, _encode((pair,))[0])
+                found = (pair, encode((pair,))[0])
             text.append(found[0])
             raw.append(found[1])
         return tuple(text), tuple(raw)
 
     # -- websockets ----------------------------------------------------------------------
 
-    def websocket_allows(self, origin: str | None, host: str | None, path: str = "") -> bool:
-        """Whether a WebSocket handshake from ``origin`` to ``host`` may proceed (sync callback only).
+    def for_websocket(
+        self, origin: str | None, host: str | None, path: str = ""
+    ) -> bool | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        """Whether a WebSocket handshake from ``origin`` to ``host`` may proceed, or
+        :data:`NEEDS_CALLBACK`.
 
         CORS does not cover WebSockets (RFC 6455 §10.2 leaves Origin checks to servers,
         https://www.rfc-editor.org/rfc/rfc6455#section-10.2), and browsers send the user's
@@ -662,22 +645,6 @@ class Plan:
         victim) pass, and so do same-origin ones (:func:`~corsware._origins.is_own_origin`:
         ``https://<host>``, or ``http://<host>`` for a loopback host only).
         """
-        early = self._websocket_precheck(origin, host, path)
-        if early is not None:
-            return early
-        assert origin is not None  # noqa: S101 - the precheck passes Origin-less handshakes
-        return self._websocket_verdict(self.actual(origin, path).allowed, origin, path)
-
-    async def awebsocket_allows(self, origin: str | None, host: str | None, path: str = "") -> bool:
-        """Like :meth:`websocket_allows`, awaiting an async origin callback."""
-        early = self._websocket_precheck(origin, host, path)
-        if early is not None:
-            return early
-        assert origin is not None  # noqa: S101 - the precheck passes Origin-less handshakes
-        return self._websocket_verdict((await self.aactual(origin, path)).allowed, origin, path)
-
-    def _websocket_precheck(self, origin: str | None, host: str | None, path: str) -> bool | None:
-        """The verdict that needs no origin rule (True/False), or None: ask the rules."""
         if origin is None or is_own_origin(origin, host):
             return True
         # '*' never reaches the rules: with credentials it is refused at construction.
@@ -693,24 +660,25 @@ class Plan:
                     escape(origin),
                 )
             return False
-        return None
+        add = self.for_origin(origin, path)
+        if add is NEEDS_CALLBACK:
+            return NEEDS_CALLBACK
+        return _websocket_verdict(add.allowed, origin, path)
 
-    @staticmethod
-    def _websocket_verdict(allowed: bool, origin: str, path: str) -> bool:
-        if not allowed and logger.isEnabledFor(_DEBUG):
-            logger.debug(
-                "refused websocket handshake for %s from origin %s: no rule of the credentialed "
-                "policy allows it; add it to allow_origins",
-                escape(path),
-                escape(origin),
-            )
-        return allowed
+    def for_websocket_decided(self, origin: str, allowed: bool, path: str = "") -> bool:
+        """Whether a handshake may proceed once the origin callback said ``allowed``."""
+        return _websocket_verdict(self.for_origin_decided(origin, allowed, path).allowed, origin, path)
 
 
-def _cacheable(key: tuple[str, str, str, bool, bool]) -> bool:
-    # Checked before any lookup too: hashing a 1 MiB header list would cost more than
-    # refusing it (such a list is refused by its length alone).
-    return len(key[0]) + len(key[1]) + len(key[2]) <= _MAX_CACHED_KEY_LENGTH
+def _websocket_verdict(allowed: bool, origin: str, path: str) -> bool:
+    if not allowed and logger.isEnabledFor(_DEBUG):
+        logger.debug(
+            "refused websocket handshake for %s from origin %s: no rule of the credentialed "
+            "policy allows it; add it to allow_origins",
+            escape(path),
+            escape(origin),
+        )
+    return allowed
 
 
 def _log_refused_origin(origin: str, path: str) -> None:
@@ -730,16 +698,3 @@ def _log_refused(
         answer.reason,
         detail,
     )
-
-
-async def _resolve(result: object) -> bool:
-    # callback_allows has already judged the callback's answer (only True allows): a bool.
-    if inspect.isawaitable(result):
-        result = await result
-    return bool(result)
-
-
-def _close(result: Awaitable[object]) -> None:
-    close = getattr(result, "close", None)
-    if close is not None:
-        close()  # avoid "coroutine was never awaited"

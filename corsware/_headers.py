@@ -17,12 +17,10 @@ __all__ = [
     "NON_WILDCARD_REQUEST_HEADERS",
     "SAFELISTED_METHODS",
     "SAFELISTED_REQUEST_HEADERS",
-    "SAFELISTED_RESPONSE_HEADERS",
     "STR_CODEC",
     "VaryCodec",
     "is_token",
-    "may_clash_raw",
-    "may_clash_text",
+    "is_token_list",
     "merge_raw",
     "merge_response_headers",
     "merge_text",
@@ -60,14 +58,6 @@ FORBIDDEN_REQUEST_HEADERS: Final = frozenset(
     }
 )  # fmt: skip
 FORBIDDEN_REQUEST_HEADER_PREFIXES: Final = ("proxy-", "sec-")
-#: Fetch "CORS-safelisted response-header name": always readable, exposing is redundant.
-SAFELISTED_RESPONSE_HEADERS: Final = frozenset(
-    {
-        "cache-control", "content-language", "content-length", "content-type",
-        "expires", "last-modified", "pragma",
-    }
-)  # fmt: skip
-
 #: Cap on the Access-Control-Request-Headers value(s) of one preflight. A browser sends the
 #: sorted, de-duplicated names of the headers a script set; 4 KiB is ~150 custom names.
 #: Anything longer is refused before any parsing, which bounds the cost of hostile input
@@ -76,10 +66,19 @@ MAX_REQUEST_HEADERS_LENGTH: Final = 4096
 #: Cap on Access-Control-Request-Method.
 MAX_REQUEST_METHOD_LENGTH: Final = 64
 
-_ITEM = r"[!#$%&'*+\-.^_`|~0-9a-z]+"
+_TCHARS = r"!#$%&'*+\-.^_`|~0-9a-z"  # lower-case tchar (RFC 9110 §5.6.2)
+_ITEM = rf"[{_TCHARS}]+"
+#: A lower-cased list without blanks whose every item is a token or empty.
+_TOKEN_LIST_RE: Final = re.compile(rf"[{_TCHARS},]*")
 # The whole (lower-cased) list is checked by one linear, unambiguous regex: white space
 # runs are consumed by exactly one star, so there is no backtracking blow-up.
 _ACRH_RE: Final = re.compile(rf"[ \t]*(?:{_ITEM}[ \t]*)?(?:,[ \t]*(?:{_ITEM}[ \t]*)?)*")
+
+
+def is_token_list(low: str) -> bool:
+    """Whether a lower-cased Access-Control-Request-Headers value *without blanks* is a
+    list of tokens and empty items (what :func:`parse_request_headers` accepts then)."""
+    return _TOKEN_LIST_RE.fullmatch(low) is not None
 
 
 def is_token(value: str) -> bool:
@@ -165,49 +164,35 @@ def merge_response_headers(
     return out
 
 
-def may_clash_raw(app_headers: Iterable[tuple[bytes, bytes]]) -> bool:
-    """Whether an ASGI app header might be ``Vary`` or ``Access-Control-*`` (any name
-    starting with a/A/v/V, or one that is empty or not bytes): then the general merge runs.
-
-    Testing the first byte as an int is far cheaper than slicing or ``lower()``.
-    """
-    try:
-        for name, _ in app_headers:
-            if name[0] in b"aAvV":
-                return True
-    except (IndexError, TypeError):
-        return True
-    return False
-
-
 def merge_raw(app_headers: Iterable[tuple[bytes, bytes]], add_raw: Sequence[tuple[bytes, bytes]],
               add_vary: Sequence[bytes], tail: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:  # fmt: skip
     """:func:`merge_response_headers` for ASGI, with a fast path.
 
-    When no app header can clash (:func:`may_clash_raw`), the result is the app's headers
-    followed by the pre-built ``tail`` (``Vary`` then the CORS headers): what the general
-    merge returns for them, in one copy.
+    When no app header can clash, the result is the app's headers followed by the pre-built
+    ``tail`` (``Vary`` then the CORS headers): what the general merge returns for them, in
+    one copy. A header might clash when its name starts with a/A/v/V (it may be ``Vary`` or
+    ``Access-Control-*``) or is empty or not bytes; testing the first byte as an int is far
+    cheaper than slicing or ``lower()``.
     """
-    if not isinstance(app_headers, (list, tuple)):
+    if type(app_headers) is not list:
         app_headers = list(app_headers)
-    if may_clash_raw(app_headers):
-        return merge_response_headers(app_headers, add_raw, add_vary, BYTES_CODEC)
-    return [*app_headers, *tail]
-
-
-def may_clash_text(app_headers: Iterable[tuple[str, str]]) -> bool:
-    """:func:`may_clash_raw` for WSGI's ``str`` header names."""
-    for name, _ in app_headers:  # noqa: SIM110 - a plain loop is faster than any() + generator
-        if name[:1] in "aAvV":  # also true for an empty name
-            return True
-    return False
+    try:
+        for name, _ in app_headers:
+            if name[0] in b"aAvV":
+                break
+        else:
+            return [*app_headers, *tail]
+    except (IndexError, TypeError):  # an empty or non-bytes name
+        pass
+    return merge_response_headers(app_headers, add_raw, add_vary, BYTES_CODEC)
 
 
 def merge_text(app_headers: Iterable[tuple[str, str]], add_text: Sequence[tuple[str, str]],
                add_vary: Sequence[str], tail: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:  # fmt: skip
     """:func:`merge_response_headers` for WSGI, with the fast path of :func:`merge_raw`."""
-    if not isinstance(app_headers, (list, tuple)):
+    if type(app_headers) is not list:
         app_headers = list(app_headers)
-    if may_clash_text(app_headers):
-        return merge_response_headers(app_headers, add_text, add_vary, STR_CODEC)
+    for name, _ in app_headers:
+        if name[:1] in "aAvV":  # also true for an empty name
+            return merge_response_headers(app_headers, add_text, add_vary, STR_CODEC)
     return [*app_headers, *tail]

@@ -94,7 +94,8 @@ class MiddlewareBase:
         self.debug = debug
 
     #: True for adapters that cannot await an async origin callback (WSGI).
-    _sync_only = False
+    #: Whether the adapter can only call (not await) an origin callback (WSGI).
+    sync_only = False
 
     @property
     def policy(self) -> CORSPolicy:
@@ -106,7 +107,7 @@ class MiddlewareBase:
     def policy(self, policy: CORSPolicy) -> None:
         if not isinstance(policy, CORSPolicy):
             raise TypeError(f"policy must be a corsware.CORSPolicy, not {type(policy).__name__}")
-        if self._sync_only and policy.has_async_callback:
+        if self.sync_only and policy.has_async_callback:
             # Refused here rather than failing every request later with a CORS-less 500.
             raise TypeError(
                 "allow_origin_callback is async, which a WSGI server cannot await; "

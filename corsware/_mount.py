@@ -25,28 +25,23 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from ._errors import CORSConfigError, Problem
 from ._policy import OPTION_NAMES, CORSPolicy
 from ._syntax import in_syntax
 
-if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIApplication
-
-    from . import asgi, wsgi
-
 __all__ = [
     "APP_VAR",
     "ENV_VARS",
     "MountError",
-    "asgi_from_env",
+    "app_from_env",
+    "env_flag",
     "import_object",
     "policy_from_env",
+    "report_only_from_env",
+    "resolve_app",
     "resolve_policy",
-    "wrap_asgi",
-    "wrap_wsgi",
-    "wsgi_from_env",
 ]
 
 APP_VAR: Final = "CORSWARE_APP"
@@ -156,7 +151,7 @@ def _is_async(app: Any) -> bool:
     return inspect.iscoroutinefunction(app) or inspect.iscoroutinefunction(getattr(app, "__call__", None))  # noqa: B004
 
 
-def _resolve_app(app: Any, kind: str) -> Any:
+def resolve_app(app: Any, kind: str) -> Any:
     spec = app if isinstance(app, str) else None
     if spec is not None:
         app = import_object(spec)
@@ -324,7 +319,7 @@ def resolve_policy(
     raise TypeError(f"policy must be a CORSPolicy, a mapping, a policy file path or None, not {type(policy).__name__}")
 
 
-def _report_only(
+def report_only_from_env(
     report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None, policy: object
 ) -> tuple[CORSPolicy | None, bool]:
     """The report-only candidate (argument, else ``CORSWARE_REPORT_ONLY_FILE``) and whether a
@@ -346,7 +341,7 @@ def _report_only(
     return candidate, enforced
 
 
-def _flag(environ: Mapping[str, str], var: str) -> bool:
+def env_flag(environ: Mapping[str, str], var: str) -> bool:
     raw = environ.get(var)
     if raw is None:
         return False
@@ -357,71 +352,9 @@ def _flag(environ: Mapping[str, str], var: str) -> bool:
     raise CORSConfigError([Problem(var, raw, "env_malformed", "must be true or false (also 1/0, yes/no, on/off)")])
 
 
-# -- the factories ---------------------------------------------------------------------
-
-
-def wrap_wsgi(
-    app: str | WSGIApplication,
-    policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
-    *,
-    debug: bool | None = None,
-    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
-) -> wsgi.CORSMiddleware:
-    """Wrap a WSGI app (object or ``"module:attribute"``) in ``corsware.wsgi.CORSMiddleware``.
-
-    ``policy=None`` reads the environment (``CORSWARE_POLICY_FILE`` or ``CORSWARE_<KEYWORD>``);
-    ``debug=None`` reads ``CORSWARE_DEBUG``. ``report_only`` (a policy, mapping or file; None
-    reads ``CORSWARE_REPORT_ONLY_FILE``) adds report-only mode; given without any policy, the
-    app's own CORS answers and corsware only reports. Usable as a gunicorn factory:
-    ``gunicorn 'corsware.wsgi:wrap("myproject.wsgi:application")'``.
-    """
-    from .wsgi import CORSMiddleware
-
-    resolved_app = _resolve_app(app, "wsgi")
-    candidate, enforced = _report_only(report_only, policy)
-    debug = _flag(os.environ, DEBUG_VAR) if debug is None else debug
-    if not enforced:
-        return CORSMiddleware(resolved_app, debug=debug, report_only=candidate)
-    return CORSMiddleware(resolved_app, resolve_policy(policy), debug=debug, report_only=candidate)
-
-
-def wrap_asgi(
-    app: str | asgi.ASGIApp,
-    policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
-    *,
-    debug: bool | None = None,
-    check_websocket_origin: bool | None = None,
-    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
-) -> asgi.CORSMiddleware:
-    """Wrap an ASGI app (object or ``"module:attribute"``) in ``corsware.asgi.CORSMiddleware``.
-
-    ``None`` arguments are read from the environment as in [`corsware.wsgi.wrap`][corsware.wsgi.wrap]
-    (``CORSWARE_CHECK_WEBSOCKET_ORIGIN`` and ``CORSWARE_REPORT_ONLY_FILE`` too).
-    """
-    from .asgi import CORSMiddleware
-
-    resolved_app = _resolve_app(app, "asgi")
-    candidate, enforced = _report_only(report_only, policy)
-    debug = _flag(os.environ, DEBUG_VAR) if debug is None else debug
-    websocket = _flag(os.environ, WEBSOCKET_VAR) if check_websocket_origin is None else check_websocket_origin
-    if not enforced:
-        return CORSMiddleware(resolved_app, debug=debug, report_only=candidate)
-    resolved = resolve_policy(policy, asgi=True)
-    return CORSMiddleware(resolved_app, resolved, debug=debug, check_websocket_origin=websocket, report_only=candidate)
-
-
-def _app_from_env() -> str:
+def app_from_env() -> str:
+    """The import string of the app to wrap, from ``CORSWARE_APP``."""
     spec = os.environ.get(APP_VAR, "").strip()
     if not spec:
         raise MountError(f"{APP_VAR} is not set: set it to the app to wrap, e.g. {APP_VAR}=myproject.wsgi:application")
     return spec
-
-
-def wsgi_from_env() -> wsgi.CORSMiddleware:
-    """Zero-argument factory: the WSGI app named by ``CORSWARE_APP``, policy from the environment."""
-    return wrap_wsgi(_app_from_env())
-
-
-def asgi_from_env() -> asgi.CORSMiddleware:
-    """Zero-argument factory for ``uvicorn --factory corsware.asgi:from_env``."""
-    return wrap_asgi(_app_from_env())

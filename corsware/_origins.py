@@ -144,7 +144,7 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
     scheme, rest = text.split("://", 1)
     if _SCHEME_RE.fullmatch(scheme) is None:
         if _SCHEME_RE.fullmatch(scheme.lower()):
-            return bad("origin_uppercase", f"must be lower case: write {_lower(text)!r}", item(_lower(text)))
+            return bad("origin_uppercase", f"must be lower case: write {text.lower()!r}", item(text.lower()))
         return bad("origin_invalid_scheme", f"has an invalid scheme {scheme!r}")
     if scheme == "file":
         # A file: URL's origin is opaque (URL Standard §"Origin",
@@ -184,7 +184,7 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
         )
     if rest != rest.lower():
         return bad(
-            "origin_uppercase", f"must be lower case, as browsers send it: write {_lower(text)!r}", item(_lower(text))
+            "origin_uppercase", f"must be lower case, as browsers send it: write {text.lower()!r}", item(text.lower())
         )
 
     host, port = rest, None
@@ -255,10 +255,6 @@ def _regex_hint(text: str, field: str = "allow_origins") -> tuple[str, tuple[Fix
     )
 
 
-def _lower(text: str) -> str:
-    return text.lower()
-
-
 def parse_request_origin(origin: str) -> tuple[str, str, str | None] | None:
     """Split a browser-serialised origin into (scheme, host, port), or None if it is not one."""
     m = _REQUEST_ORIGIN_RE.fullmatch(origin)
@@ -321,7 +317,7 @@ class OriginMatcher:
     """
 
     __slots__ = (
-        "_any_port", "_callback", "_callback_null", "_null", "_regexes", "_subdomains", "any_origin", "exact",
+        "_any_port", "_callback", "_callback_null", "_regexes", "_subdomains", "any_origin", "exact",
     )  # fmt: skip
 
     def __init__(
@@ -339,7 +335,6 @@ class OriginMatcher:
         if allow_null:
             exact.add("null")
         self.exact: frozenset[str] = frozenset(exact)
-        self._null = allow_null
         self._any_port = {(p.scheme, p.host): p.text for p in patterns if p.kind == "any-port"}
         self._subdomains = {(p.scheme, p.host, p.port): p.text for p in patterns if p.kind == "subdomains"}
         self._regexes = tuple(regexes)

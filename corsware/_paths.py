@@ -53,28 +53,28 @@ class PathPattern:
     (CVE-2024-6866).
     """
 
-    __slots__ = ("_literal", "_regex", "text")
+    __slots__ = ("literal", "regex", "text")
 
     def __init__(self, pattern: str | re.Pattern[str]) -> None:
         if isinstance(pattern, re.Pattern):
             self.text = f"re:{pattern.pattern}"
-            self._literal: str | None = None
-            self._regex: re.Pattern[str] | None = pattern
+            self.literal: str | None = None
+            self.regex: re.Pattern[str] | None = pattern
         elif "*" in pattern:
             self.text = pattern
-            self._literal = None
-            self._regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.S)
+            self.literal = None
+            self.regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.S)
         else:
             self.text = pattern
-            self._literal = pattern
-            self._regex = None
+            self.literal = pattern
+            self.regex = None
 
     def matches(self, path: str) -> bool:
         """Whether ``path`` (one reading of a route path) matches this pattern."""
-        if self._literal is not None:
-            return path == self._literal
-        assert self._regex is not None  # noqa: S101 - one of the two is always set
-        return self._regex.fullmatch(path) is not None
+        if self.literal is not None:
+            return path == self.literal
+        assert self.regex is not None  # noqa: S101 - one of the two is always set
+        return self.regex.fullmatch(path) is not None
 
     def __repr__(self) -> str:
         return f"PathPattern({self.text!r})"

@@ -8,19 +8,33 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, Final, Literal
 
+from . import _reasons as R
 from ._cache import CacheBudget
-from ._decision import Addition, CORSDecision, Plan, PreflightAnswer, RequestKind
+from ._compile import Addition, PreflightAnswer
+from ._decision import (
+    NEEDS_CALLBACK,
+    CORSDecision,
+    NeedsCallback,
+    Plan,
+    RequestKind,
+    async_verdict,
+    classify,
+    sync_verdict,
+)
 from ._errors import CORSConfigError, Fix, Problem
 from ._keywords import check_keywords
 from ._log import escape, logger
+from ._options import OPTION_NAMES, VALIDATED_OPTIONS
 from ._origins import OriginMatcher
 from ._paths import PathPattern, route_path_candidates
+from ._settings import Settings
 from ._syntax import in_syntax, syntax_of_file
-from ._validate import Settings, validate
+from ._validate import validate
 
 __all__ = ["AMBIGUOUS_PATH_RULE", "OPTION_NAMES", "CORSPolicy"]
 
@@ -30,24 +44,6 @@ _TOP_LEVEL: Final = -1  # rule index: no rule matches, the policy's own settings
 _AMBIGUOUS: Final = -2  # rule index: a path routers read differently (not in normal form)
 
 _SAFELISTED_DEFAULT: Final = ("GET", "HEAD", "POST")
-
-#: Every keyword ``CORSPolicy`` accepts, in documentation order.
-OPTION_NAMES: Final = (
-    "allow_origins",
-    "allow_methods",
-    "allow_headers",
-    "allow_credentials",
-    "allow_origin_regex",
-    "expose_headers",
-    "max_age",
-    "allow_private_network",
-    "allow_origin_callback",
-    "paths",
-    "dangerously_allow_null_origin",
-    "dangerously_allow_insecure_origins",
-    "dangerously_allow_public_suffix_patterns",
-    "preflight_cache_size",
-)
 
 HeaderInput = Mapping[str, str] | Iterable[tuple[str, str]]
 
@@ -124,7 +120,7 @@ class CORSPolicy:
     Raises ``CORSConfigError`` listing every problem found.
     """
 
-    __slots__ = ("__weakref__", "_kwargs", "_plan", "_rule_plans", "_rules", "_settings", "_warnings")
+    __slots__ = ("__weakref__", "_rule_plans", "_warnings", "has_paths", "options", "plan", "rules", "settings")
 
     # A misspelt keyword gets corsware's "did you mean" on every Python (UnknownOptionError,
     # also a TypeError), not Python's bare TypeError.
@@ -147,9 +143,25 @@ class CORSPolicy:
         dangerously_allow_public_suffix_patterns: bool = False,
         preflight_cache_size: int = 1024,
     ) -> None:
-        # Every keyword, as given: describe() and replace() work from these.
-        given = {name: value for name, value in locals().items() if name in OPTION_NAMES}
-        settings, problems = validate(**{k: v for k, v in given.items() if k not in ("paths", "preflight_cache_size")})
+        # Every keyword as given, by name (``replace()`` starts from these, read-only).
+        options: dict[str, Any] = {
+            "allow_origins": allow_origins,
+            "allow_methods": allow_methods,
+            "allow_headers": allow_headers,
+            "allow_credentials": allow_credentials,
+            "allow_origin_regex": allow_origin_regex,
+            "expose_headers": expose_headers,
+            "max_age": max_age,
+            "allow_private_network": allow_private_network,
+            "allow_origin_callback": allow_origin_callback,
+            "paths": paths,
+            "dangerously_allow_null_origin": dangerously_allow_null_origin,
+            "dangerously_allow_insecure_origins": dangerously_allow_insecure_origins,
+            "dangerously_allow_public_suffix_patterns": dangerously_allow_public_suffix_patterns,
+            "preflight_cache_size": preflight_cache_size,
+        }
+        # The settings are the validator's; paths and the cache size are this class's own.
+        settings, problems = validate(**{name: options[name] for name in VALIDATED_OPTIONS})
         if (
             isinstance(preflight_cache_size, bool)
             or not isinstance(preflight_cache_size, int)
@@ -169,11 +181,13 @@ class CORSPolicy:
             *(
                 Problem(f"paths[{pattern.text!r}].{w.field}", w.value, w.code, w.message)
                 for pattern, policy in rules
-                for w in policy._warnings
+                for w in policy.warnings
             ),
         )
-        self._kwargs: dict[str, Any] = given
-        self._settings: Settings = settings
+        #: Every keyword as given (``replace()`` starts from these), read-only.
+        self.options: Mapping[str, Any] = MappingProxyType(options)
+        #: The validated, normalised settings (frozen).
+        self.settings: Settings = settings
         matcher = OriginMatcher(
             settings.origins,
             settings.regexes,
@@ -185,19 +199,24 @@ class CORSPolicy:
         # One budget for every cache of this policy, its rules' included: the memory
         # clients can fill must not grow with the number of rules.
         budget = CacheBudget(preflight_cache_size)
-        self._plan = Plan(settings, matcher, budget)
-        self._rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
+        #: The compiled plan of this policy's own settings (its request-time API: see
+        #: ``corsware._decision``); ``plan_for(path)`` picks a per-path rule's.
+        self.plan: Plan = Plan(settings, matcher, budget)
+        #: The per-path rules, in declaration order: (pattern, policy).
+        self.rules: tuple[tuple[PathPattern, CORSPolicy], ...] = rules
+        #: Whether there are per-path rules (else ``plan`` serves every path).
+        self.has_paths: bool = bool(rules)
         #: Each rule compiled again for this policy, drawing from its budget: a rule given
         #: as a CORSPolicy (which the caller may use elsewhere, or under another parent)
         #: keeps its own plan and caches untouched.
         self._rule_plans: tuple[tuple[PathPattern, Plan], ...] = tuple(
-            (pattern, Plan(policy._settings, policy._plan.matcher, budget)) for pattern, policy in rules
+            (pattern, Plan(policy.settings, policy.plan.matcher, budget)) for pattern, policy in rules
         )
         for (_, policy), (_, plan), mine in zip(rules, self._rule_plans, owned, strict=True):
             if mine:
                 # Built from a mapping just now, seen by no one else: its plan need not be
                 # kept twice (rule_for() hands out this policy, whose plan is the parent's).
-                policy._plan = plan
+                policy.plan = plan
 
     # -- construction from data ------------------------------------------------------
 
@@ -261,7 +280,7 @@ class CORSPolicy:
 
     def replace(self, **changes: Any) -> CORSPolicy:
         """Return a new policy with some options changed (this one is immutable)."""
-        return type(self)(**{**self._kwargs, **changes})
+        return type(self)(**{**self.options, **changes})
 
     @property
     def warnings(self) -> tuple[Problem, ...]:
@@ -286,22 +305,22 @@ class CORSPolicy:
             return None, self
         if index == _AMBIGUOUS:
             return text, _refuse_all()
-        return text, self._rules[index][1]
+        return text, self.rules[index][1]
 
     def plan_for(self, path: str) -> Plan:
         """The compiled plan for ``path`` (low-level API used by the adapters)."""
-        if not self._rules:
-            return self._plan
-        return self._route(path)[1]
+        if not self.rules:
+            return self.plan
+        return self.route(path)[1]
 
-    def _route(self, path: str) -> tuple[str | None, Plan]:
-        """Like :meth:`rule_for` (the same selection), with this policy's plan for the rule:
+    def route(self, path: str) -> tuple[str | None, Plan]:
+        """Like `rule_for` (the same selection), with this policy's plan for the rule:
         rules draw from this policy's cache budget."""
         text, index = self._select(path)
         if index == _TOP_LEVEL:
-            return None, self._plan
+            return None, self.plan
         if index == _AMBIGUOUS:
-            return text, _refuse_all()._plan
+            return text, _refuse_all().plan
         return text, self._rule_plans[index][1]
 
     def _select(self, path: str) -> tuple[str | None, int]:
@@ -317,7 +336,7 @@ class CORSPolicy:
         (the URL parser removes them, ``%2e`` included); repeated slashes come from URLs
         built by concatenation and are worth fixing anyway.
         """
-        if not self._rules:
+        if not self.rules:
             return None, _TOP_LEVEL
         candidates = route_path_candidates(path)
         text, index = self._first_rule(candidates[0])
@@ -326,7 +345,7 @@ class CORSPolicy:
         return self._ambiguous(path, [self._first_rule(reading)[0] for reading in candidates]), _AMBIGUOUS
 
     def _first_rule(self, path: str) -> tuple[str | None, int]:
-        for index, (pattern, _) in enumerate(self._rules):
+        for index, (pattern, _) in enumerate(self.rules):
             if pattern.matches(path):
                 return pattern.text, index
         return None, _TOP_LEVEL
@@ -346,13 +365,8 @@ class CORSPolicy:
     def has_async_callback(self) -> bool:
         """Whether an ``allow_origin_callback`` (here or in a per-path rule) is async, which
         only the ASGI middleware (or [`aevaluate`][corsware.CORSPolicy.aevaluate]) can await."""
-        policies = [self, *(policy for _, policy in self._rules)]
-        return any(_is_async_callable(p._settings.callback) for p in policies)
-
-    @property
-    def varies_on_origin(self) -> bool:
-        """Whether any response of this policy (or of a per-path rule) depends on Origin."""
-        return self._plan.varies_on_origin or any(p._plan.varies_on_origin for _, p in self._rules)
+        policies = [self, *(policy for _, policy in self.rules)]
+        return any(_is_async_callable(p.settings.callback) for p in policies)
 
     def evaluate(self, method: str, path: str = "/", headers: HeaderInput = ()) -> CORSDecision:
         """Decide a request given as plain strings, without any app or server.
@@ -361,63 +375,31 @@ class CORSPolicy:
         case-insensitive and repeated ``Origin`` headers make the origin invalid, as on the
         wire. An async ``allow_origin_callback`` needs ``aevaluate()``.
         """
-        kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
-        if kind is RequestKind.PREFLIGHT:
-            answer = plan.preflight(origin, acrm, acrh, pna, path=path)
-            decision = _preflight_decision(answer, plan.explain(answer, origin, acrm, acrh, pna), path_rule)
-        elif kind is RequestKind.ACTUAL:
-            decision = _actual_decision(plan.actual(origin, path), path_rule)
-        else:
-            decision = _not_cors_decision(plan, path_rule)
+        request = _Evaluation(self, method, path, headers)
+        decision = request.decide()
+        if decision is NEEDS_CALLBACK:
+            decision = request.decided(sync_verdict(request.ask_callback()))
         return _explain_ambiguity(decision)
 
     async def aevaluate(self, method: str, path: str = "/", headers: HeaderInput = ()) -> CORSDecision:
         """Like ``evaluate()``, awaiting an async ``allow_origin_callback``."""
-        kind, plan, path_rule, origin, acrm, acrh, pna = self._classify(method, path, headers)
-        if kind is RequestKind.PREFLIGHT:
-            answer = await plan.apreflight(origin, acrm, acrh, pna, path=path)
-            decision = _preflight_decision(answer, plan.explain(answer, origin, acrm, acrh, pna), path_rule)
-        elif kind is RequestKind.ACTUAL:
-            decision = _actual_decision(await plan.aactual(origin, path), path_rule)
-        else:
-            decision = _not_cors_decision(plan, path_rule)
+        request = _Evaluation(self, method, path, headers)
+        decision = request.decide()
+        if decision is NEEDS_CALLBACK:
+            decision = request.decided(await async_verdict(request.ask_callback()))
         return _explain_ambiguity(decision)
-
-    def _classify(
-        self, method: str, path: str, headers: HeaderInput
-    ) -> tuple[RequestKind, Plan, str | None, str, str, str, bool]:
-        items = headers.items() if isinstance(headers, Mapping) else headers
-        origins: list[str] = []
-        acrm: str | None = None
-        acrh: list[str] = []
-        pna = False
-        for name, value in items:
-            low = name.lower()
-            if low == "origin":
-                origins.append(value)
-            elif low == "access-control-request-method":
-                # Repeated, it is joined as servers join it, which makes it invalid.
-                acrm = value if acrm is None else f"{acrm},{value}"
-            elif low == "access-control-request-headers":
-                acrh.append(value)
-            elif low == "access-control-request-private-network":
-                pna = value == "true"
-        path_rule, plan = self._route(path)
-        origin = ", ".join(origins)
-        # Fetch §"CORS protocol": a CORS request has Origin; a preflight is an OPTIONS
-        # CORS request with Access-Control-Request-Method. OPTIONS without it is an
-        # ordinary request and goes to the app.
-        if not origins:
-            return RequestKind.NOT_CORS, plan, path_rule, "", "", "", False
-        if method == "OPTIONS" and acrm is not None:
-            return RequestKind.PREFLIGHT, plan, path_rule, origin, acrm, ",".join(acrh), pna
-        return RequestKind.ACTUAL, plan, path_rule, origin, "", "", False
 
     # -- self-description --------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:
-        """The normalised settings, as plain data that ``from_mapping`` accepts back."""
-        s = self._settings
+        """The normalised settings, as plain data.
+
+        ``from_mapping`` accepts it back, giving an equal policy, unless an
+        ``allow_origin_callback`` is set (here or in a per-path rule): a callback is shown
+        by its name, which cannot be turned back into the function, so ``from_mapping``
+        refuses that key (``unknown_option``); pass the callback as a keyword instead.
+        """
+        s = self.settings
         origins = ["*"] if s.any_origin else [p.text for p in s.origins]
         if s.allow_null:
             origins.append("null")
@@ -435,22 +417,35 @@ class CORSPolicy:
             out["allow_origin_callback"] = getattr(s.callback, "__qualname__", repr(s.callback))
         for flag in ("dangerously_allow_null_origin", "dangerously_allow_insecure_origins",
                      "dangerously_allow_public_suffix_patterns"):  # fmt: skip
-            if self._kwargs[flag]:
+            if self.options[flag]:
                 out[flag] = True
-        if self._rules:
-            out["paths"] = {pattern.text: policy.describe() for pattern, policy in self._rules}
+        if self.rules:
+            out["paths"] = {pattern.text: policy.describe() for pattern, policy in self.rules}
         return out
 
     def __repr__(self) -> str:
         return f"CORSPolicy({', '.join(f'{k}={v!r}' for k, v in self.describe().items())})"
 
+    def comparison_key(self) -> tuple[Any, ...]:
+        """What equality compares: the described settings, plus what ``describe()`` shows
+        only by name: the callback (by identity: two callbacks of the same name may answer
+        differently) and the flags of every regex (``re.I`` changes what it matches)."""
+        s = self.settings
+        return (
+            json.dumps(self.describe(), sort_keys=True, default=str),
+            id(s.callback) if s.callback is not None else None,
+            tuple((r.pattern, r.flags) for r in s.regexes),
+            tuple((p.pattern, p.flags) for p in s.header_patterns),
+            tuple((pattern.text, policy.comparison_key()) for pattern, policy in self.rules),
+        )
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CORSPolicy):
             return NotImplemented
-        return self.describe() == other.describe()
+        return self.comparison_key() == other.comparison_key()
 
     def __hash__(self) -> int:
-        return hash(json.dumps(self.describe(), sort_keys=True, default=str))
+        return hash(self.comparison_key())
 
 
 _REFUSE_ALL: list[CORSPolicy] = []
@@ -522,7 +517,7 @@ def _compile_paths(
         else:
             problems.append(Problem(field, value, "invalid_type", "must be a CORSPolicy or a mapping of its options"))
             continue
-        if policy._rules:
+        if policy.rules:
             problems.append(Problem(field, value, "nested_paths", "a per-path policy cannot have paths of its own"))
             continue
         rules.append((PathPattern(key), policy))
@@ -579,10 +574,10 @@ def _actual_decision(add: Addition, path_rule: str | None) -> CORSDecision:
     headers = add.text + ((("Vary", ", ".join(add.vary_text)),) if add.vary_text else ())
     if add.allowed:
         return CORSDecision(
-            RequestKind.ACTUAL, True, True, None, headers, "allowed", f"allowed by {add.rule}", add.rule, path_rule
+            RequestKind.ACTUAL, True, True, None, headers, R.ALLOWED, f"allowed by {add.rule}", add.rule, path_rule
         )
     return CORSDecision(
-        RequestKind.ACTUAL, False, True, None, headers, "origin_not_allowed",
+        RequestKind.ACTUAL, False, True, None, headers, R.ORIGIN_NOT_ALLOWED,
         "the origin is not allowed by any rule; the request reaches the app without CORS headers",
         None, path_rule,
     )  # fmt: skip
@@ -595,13 +590,71 @@ def _preflight_decision(answer: PreflightAnswer, detail: str, path_rule: str | N
     )  # fmt: skip
 
 
+class _Evaluation:
+    """One request of ``evaluate``/``aevaluate`` in the core's terms; ``decide`` asks the
+    core, and when it needs the origin callback the caller (sync or async) calls it and
+    passes its verdict to ``decided``."""
+
+    __slots__ = ("acrh", "acrm", "kind", "origin", "path", "path_rule", "plan", "pna")
+
+    def __init__(self, policy: CORSPolicy, method: str, path: str, headers: HeaderInput) -> None:
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        origins: list[str] = []
+        acrm: str | None = None
+        acrh: list[str] = []
+        pna = False
+        for name, value in items:
+            low = name.lower()
+            if low == "origin":
+                origins.append(value)
+            elif low == "access-control-request-method":
+                # Repeated, it is joined as servers join it, which makes it invalid.
+                acrm = value if acrm is None else f"{acrm},{value}"
+            elif low == "access-control-request-headers":
+                acrh.append(value)
+            elif low == "access-control-request-private-network":
+                pna = value == "true"
+        self.path = path
+        self.path_rule, self.plan = policy.route(path)
+        self.origin = ", ".join(origins)
+        self.kind = classify(method, self.origin if origins else None, acrm)
+        self.acrm = acrm or ""
+        self.acrh = ",".join(acrh)
+        self.pna = pna
+
+    def decide(self) -> CORSDecision | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        plan, origin = self.plan, self.origin
+        if self.kind is RequestKind.PREFLIGHT:
+            answer = plan.for_preflight(origin, self.acrm, self.acrh, self.pna, path=self.path)
+            return answer if answer is NEEDS_CALLBACK else self._preflight(answer)
+        if self.kind is RequestKind.ACTUAL:
+            add = plan.for_origin(origin, self.path)
+            return add if add is NEEDS_CALLBACK else _actual_decision(add, self.path_rule)
+        return _not_cors_decision(plan, self.path_rule)
+
+    def ask_callback(self) -> bool | Awaitable[bool]:
+        return self.plan.origin_callback(self.origin)
+
+    def decided(self, allowed: bool) -> CORSDecision:
+        if self.kind is RequestKind.PREFLIGHT:
+            answer = self.plan.for_preflight_decided(
+                self.origin, allowed, self.acrm, self.acrh, self.pna, path=self.path
+            )
+            return self._preflight(answer)
+        return _actual_decision(self.plan.for_origin_decided(self.origin, allowed, self.path), self.path_rule)
+
+    def _preflight(self, answer: PreflightAnswer) -> CORSDecision:
+        detail = self.plan.explain(answer, self.origin, self.acrm, self.acrh, self.pna)
+        return _preflight_decision(answer, detail, self.path_rule)
+
+
 def _not_cors_decision(plan: Plan, path_rule: str | None) -> CORSDecision:
     add = plan.no_origin
     headers: tuple[tuple[str, str], ...] = ()
     if add is not None:
         headers = add.text + ((("Vary", ", ".join(add.vary_text)),) if add.vary_text else ())
     return CORSDecision(
-        RequestKind.NOT_CORS, False, True, None, headers, "no_origin",
+        RequestKind.NOT_CORS, False, True, None, headers, R.NO_ORIGIN,
         "no Origin header: not a CORS request", None, path_rule,
     )  # fmt: skip
 
@@ -618,5 +671,5 @@ def _explain_ambiguity(decision: CORSDecision) -> CORSDecision:
     )
     return CORSDecision(
         decision.kind, False, decision.reaches_app, decision.status, decision.headers,
-        "path_ambiguous", detail, None, rule,
+        R.PATH_AMBIGUOUS, detail, None, rule,
     )  # fmt: skip

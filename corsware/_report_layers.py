@@ -203,13 +203,13 @@ def layered(cls: type) -> type:
         if inspect.iscoroutinefunction(cls.__call__):
 
             async def acall(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
-                await self._layer(scope, receive, send)
+                await self.layer(scope, receive, send)
 
             call: Callable[..., Any] = acall
         else:
 
             def call(self: Any, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-                result: Iterable[bytes] = self._layer(environ, start_response)
+                result: Iterable[bytes] = self.layer(environ, start_response)
                 return result
 
         call.__doc__ = "Run the report-only / decision-event layer around the middleware (see corsware._report)."
@@ -252,7 +252,7 @@ def _attach(
     if not getattr(type(middleware), "_layered", False):
         raise TypeError(f"{type(middleware).__qualname__} was not built with its report-only layer")
     reporter = None if report_only is None else Reporter(report_only, max_origins=max_report_origins)
-    if reporter is not None and middleware._sync_only and reporter.candidate.has_async_callback:
+    if reporter is not None and middleware.sync_only and reporter.candidate.has_async_callback:
         raise TypeError(
             "the report_only policy's allow_origin_callback is async, which a WSGI server cannot await; "
             "pass a plain function, or use corsware.asgi.CORSMiddleware"
@@ -272,7 +272,7 @@ def _attach(
     inner = base if enforcing else app
     layer_type = ASGILayer if inspect.iscoroutinefunction(base) else WSGILayer
     middleware.report = reporter
-    middleware._layer = layer_type(  # type: ignore[attr-defined]
-        inner, reporter=reporter, hook=hook, policy=lambda: middleware._policy
+    middleware.layer = layer_type(  # type: ignore[attr-defined]
+        inner, reporter=reporter, hook=hook, policy=lambda: middleware.policy
     )
     middleware.enforcing = enforcing

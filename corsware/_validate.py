@@ -20,27 +20,32 @@ from ._headers import (
     is_token,
 )
 from ._origins import OriginPattern, parse_origin_pattern, regex_problems, suffix_inside
+from ._settings import Settings
 
-__all__ = ["MAX_AGE_LIMIT", "Settings", "validate"]
+__all__ = ["MAX_AGE_LIMIT", "validate"]
 
 #: Firefox's cap on Access-Control-Max-Age; larger values are refused as meaningless.
 MAX_AGE_LIMIT: Final = 86400
 
 
 @dataclass
-class Settings:
-    """Normalised, validated settings: what the compiled plan is built from."""
+class _Draft:
+    """The settings while ``validate`` builds them; frozen into :class:`Settings` at the end.
+
+    Deliberately the fields of :class:`Settings` again, mutable (lists where Settings holds
+    tuples): mypy checks every assignment the validator makes, and
+    tests/test_architecture.py checks the two declare the same fields.
+    """
 
     origins: list[OriginPattern] = field(default_factory=list)
     any_origin: bool = False
-    allow_null: bool = False  # "null" listed (with the opt-in): allowed statically
-    null_opt_in: bool = False  # dangerously_allow_null_origin: the callback may be asked about "null"
+    allow_null: bool = False
+    null_opt_in: bool = False
     regexes: list[re.Pattern[str]] = field(default_factory=list)
     methods: tuple[str, ...] = ()
     any_method: bool = False
     headers: tuple[str, ...] = ()
     any_header: bool = False
-    #: Header-name patterns (flask-cors's ``r"X-Company-.*"``): fullmatch, case-insensitive.
     header_patterns: tuple[re.Pattern[str], ...] = ()
     expose: tuple[str, ...] = ()
     any_expose: bool = False
@@ -48,9 +53,17 @@ class Settings:
     max_age: int | None = None
     private_network: bool = False
     callback: Callable[[str], object] | None = None
-    #: Harmless no-ops in the configuration (a forbidden header name in allow_headers, ...):
-    #: dropped from the compiled policy and reported, never a start-up failure.
     warnings: list[Problem] = field(default_factory=list)
+
+    def freeze(self) -> Settings:
+        return Settings(
+            origins=tuple(self.origins), any_origin=self.any_origin, allow_null=self.allow_null,
+            null_opt_in=self.null_opt_in, regexes=tuple(self.regexes), methods=self.methods,
+            any_method=self.any_method, headers=self.headers, any_header=self.any_header,
+            header_patterns=self.header_patterns, expose=self.expose, any_expose=self.any_expose,
+            credentials=self.credentials, max_age=self.max_age, private_network=self.private_network,
+            callback=self.callback, warnings=tuple(self.warnings),
+        )  # fmt: skip
 
 
 def split_comma_list(text: str) -> list[str]:
@@ -137,7 +150,7 @@ def validate(
 ) -> tuple[Settings, list[Problem]]:
     """Check every setting; return the normalised settings and all problems found."""
     problems: list[Problem] = []
-    s = Settings()
+    s = _Draft()
     s.credentials = _flag("allow_credentials", allow_credentials, problems)
     s.private_network = _flag("allow_private_network", allow_private_network, problems)
     allow_null = s.null_opt_in = _flag("dangerously_allow_null_origin", dangerously_allow_null_origin, problems)
@@ -190,7 +203,7 @@ def validate(
             )
         else:
             s.callback = allow_origin_callback
-    return s, problems
+    return s.freeze(), problems
 
 
 def _clamp(max_age: int) -> int:
@@ -199,7 +212,7 @@ def _clamp(max_age: int) -> int:
 
 
 def _validate_origins(
-    s: Settings,
+    s: _Draft,
     value: object,
     allow_null: bool,
     allow_insecure: bool,
@@ -292,9 +305,7 @@ def _validate_origins(
             )
 
 
-def _validate_regexes(
-    s: Settings, value: object, allow_insecure: bool, allow_psl: bool, problems: list[Problem]
-) -> None:
+def _validate_regexes(s: _Draft, value: object, allow_insecure: bool, allow_psl: bool, problems: list[Problem]) -> None:
     """Compile the origin regexes and probe each one (``regex_problems``).
 
     With credentials a regex gets the same guards as a plain origin: no plain-http origin
@@ -347,7 +358,7 @@ def _validate_regexes(
         )
 
 
-def _validate_methods(s: Settings, value: object, problems: list[Problem]) -> None:
+def _validate_methods(s: _Draft, value: object, problems: list[Problem]) -> None:
     items = _strings("allow_methods", value, problems)
     if items is None:
         return
@@ -435,7 +446,7 @@ def _header_pattern(item: str, count: int, problems: list[Problem]) -> re.Patter
         return None
 
 
-def _validate_headers(s: Settings, allow: object, expose: object, problems: list[Problem]) -> None:
+def _validate_headers(s: _Draft, allow: object, expose: object, problems: list[Problem]) -> None:
     items = _strings("allow_headers", allow, problems)
     if items is not None:
         names: list[str] = []

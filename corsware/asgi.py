@@ -7,14 +7,26 @@ It only translates the scope and messages to the policy core and back.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ._decision import Addition
+from ._compile import Addition
+from ._decision import NEEDS_CALLBACK, PREFLIGHT_METHOD, RequestKind, async_verdict, classify
 from ._frameworks import warn_framework_cors
-from ._headers import BYTES_CODEC, MAX_REQUEST_HEADERS_LENGTH, merge_raw, merge_response_headers
+from ._headers import BYTES_CODEC, merge_raw, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
+from ._mount import (
+    DEBUG_VAR,
+    WEBSOCKET_VAR,
+    MountError,
+    app_from_env,
+    env_flag,
+    report_only_from_env,
+    resolve_app,
+    resolve_policy,
+)
 from ._paths import asgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
@@ -31,6 +43,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+_NOT_CORS: Final = RequestKind.NOT_CORS
+_PREFLIGHT: Final = RequestKind.PREFLIGHT
 _ERROR_BODY: Final = b"Internal Server Error"
 _ERROR_HEADERS: Final = (
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -118,122 +132,78 @@ class CORSMiddleware(MiddlewareBase):
                 await self.app(scope, receive, send)
             return
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all
+        path = scope["path"]
         # Per-path rules match the route path: scope["path"] less root_path, as Starlette routes.
-        plan = policy.plan_for(asgi_route_path(scope)) if policy._rules else policy._plan
+        plan = policy.plan_for(asgi_route_path(scope)) if policy.has_paths else policy.plan
+        method = scope["method"]
         origin: bytes | None = None
-        if scope["method"] != "OPTIONS":
-            # The common case first: only Origin matters, no decoding unless needed.
+        acrm: bytes | None = None
+        acrh = b""
+        pna = False
+        if method != PREFLIGHT_METHOD:
+            # Only a preflight needs more than Origin (classify() below decides): the common
+            # case reads one header name per header, no decoding unless needed.
             for name, value in scope["headers"]:
                 if name == b"origin":
                     # Two Origin headers make an invalid origin, as when a WSGI server joins them.
                     origin = value if origin is None else origin + b", " + value
-            if origin is None:
-                # Not a CORS request (Fetch §"CORS protocol").
-                no_origin = plan.no_origin
-                if no_origin is None:
-                    await self.app(scope, receive, send)
-                    return
-                addition: Addition = no_origin
-            else:
-                found = plan.exact_raw.get(origin)
-                if found is None:
-                    if plan.matcher.has_callback:
-                        found = await plan.aactual(origin.decode("latin-1"), scope["path"])
-                    else:
-                        found = plan.actual(origin.decode("latin-1"), scope["path"])
-                addition = found
-            # _respond, inlined: one coroutine less on every request.
-            started = False
-
-            async def cors_send(message: Message) -> None:
-                nonlocal started
-                if not started and message["type"] == "http.response.start":
-                    started = True
-                    headers = message.get("headers", ())
-                    # The fast path of merge_raw, inlined: no app header name starts with
-                    # a/A/v/V (tested as an int: no allocation), so none is Vary or
-                    # Access-Control-*: append the pre-built Vary + CORS headers.
-                    merged = None
-                    if type(headers) is list:
-                        try:
-                            for name, _ in headers:
-                                if name[0] in b"aAvV":
-                                    break
-                            else:
-                                merged = [*headers, *addition.raw_tail]
-                        except (IndexError, TypeError):  # an empty or non-bytes name
-                            pass
-                    if merged is None:
-                        merged = merge_raw(headers, addition.raw, addition.vary_raw, addition.raw_tail)
-                    message["headers"] = merged
-                await send(message)
-
-            try:
-                await self.app(scope, receive, cors_send)
-            except Exception:
-                if not started:
-                    await _send_error(send, addition)
-                raise
-            return
-        acrm: bytes | None = None
-        acrh: bytes = b""
-        pna = False
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                origin = value if origin is None else origin + b", " + value
-            elif name == b"access-control-request-method":
-                # Repeated, it is joined as a WSGI server joins it, which makes it invalid.
-                acrm = value if acrm is None else acrm + b"," + value
-            elif name == b"access-control-request-headers":
-                acrh = value if not acrh else acrh + b"," + value
-            elif name == b"access-control-request-private-network":
-                pna = value == b"true"
-        if origin is None:
-            add = plan.no_origin
-            if add is None:
+        else:
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    origin = value if origin is None else origin + b", " + value
+                elif name == b"access-control-request-method":
+                    # Repeated, it is joined as a WSGI server joins it, which makes it invalid.
+                    acrm = value if acrm is None else acrm + b"," + value
+                elif name == b"access-control-request-headers":
+                    acrh = value if not acrh else acrh + b"," + value
+                elif name == b"access-control-request-private-network":
+                    pna = value == b"true"
+        kind = classify(method, origin, acrm)
+        if kind is _NOT_CORS:
+            no_origin = plan.no_origin
+            if no_origin is None:
                 await self.app(scope, receive, send)
                 return
-        else:
+            addition: Addition = no_origin
+        elif kind is _PREFLIGHT:
+            # Answered here, never passed to the app.
+            assert origin is not None  # noqa: S101 - what classify() tested
+            assert acrm is not None  # noqa: S101
             origin_text = origin.decode("latin-1")
-            if acrm is not None:
-                # A CORS-preflight request: answered here, never passed to the app.
-                acrm_text = acrm.decode("latin-1")
-                acrh_text = acrh.decode("latin-1")
-                debug = self.debug
-                answer = None
-                if len(acrh) <= MAX_REQUEST_HEADERS_LENGTH:
-                    # Cached allowed answers are final: skip the plan's bookkeeping.
-                    answer = plan.cache.lookup((origin_text, acrm_text, acrh_text, pna, debug))
-                if answer is None or not answer.allowed:
-                    path = scope["path"]
-                    if plan.matcher.has_callback:
-                        answer = await plan.apreflight(origin_text, acrm_text, acrh_text, pna, debug, path)
-                    else:
-                        answer = plan.preflight(origin_text, acrm_text, acrh_text, pna, debug, path)
-                await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.raw)})
-                await send({"type": "http.response.body", "body": b""})
-                return
-            if plan.matcher.has_callback:
-                add = await plan.aactual(origin_text, scope["path"])
-            else:
-                add = plan.actual(origin_text, scope["path"])
-        await self._respond(scope, receive, send, add)
-
-    async def _respond(self, scope: Scope, receive: Receive, send: Send, add: Addition) -> None:
+            acrm_text = acrm.decode("latin-1")
+            acrh_text = acrh.decode("latin-1")
+            answer = plan.for_preflight(origin_text, acrm_text, acrh_text, pna, self.debug, path)
+            if answer is NEEDS_CALLBACK:
+                allowed = await async_verdict(plan.origin_callback(origin_text))
+                answer = plan.for_preflight_decided(origin_text, allowed, acrm_text, acrh_text, pna, self.debug, path)
+            await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.raw)})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        else:
+            assert origin is not None  # noqa: S101 - what classify() tested
+            actual = plan.for_raw_origin(origin, path)
+            if actual is NEEDS_CALLBACK:
+                origin_text = origin.decode("latin-1")
+                allowed = await async_verdict(plan.origin_callback(origin_text))
+                actual = plan.for_origin_decided(origin_text, allowed, path)
+            addition = actual
+        # The response, through the app with the CORS headers merged in.
         started = False
 
         async def cors_send(message: Message) -> None:
             nonlocal started
             if not started and message["type"] == "http.response.start":
                 started = True
-                message["headers"] = merge_raw(message.get("headers", ()), add.raw, add.vary_raw, add.raw_tail)
+                message["headers"] = merge_raw(
+                    message.get("headers", ()), addition.raw, addition.vary_raw, addition.raw_tail
+                )
             await send(message)
 
         try:
             await self.app(scope, receive, cors_send)
         except Exception:
             if not started:
-                await _send_error(send, add)
+                await _send_error(send, addition)
             raise
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -248,10 +218,10 @@ class CORSMiddleware(MiddlewareBase):
                 host = value.decode("latin-1")
         # scope["scheme"] is not used: behind a TLS-terminating proxy it says ws for https
         # pages (see corsware._origins.is_own_origin). The plan logs why it refuses.
-        if plan.matcher.has_callback:
-            allowed = await plan.awebsocket_allows(origin, host, path)
-        else:
-            allowed = plan.websocket_allows(origin, host, path)
+        allowed = plan.for_websocket(origin, host, path)
+        if allowed is NEEDS_CALLBACK:
+            assert origin is not None  # noqa: S101 - an Origin-less handshake needs no rule
+            allowed = plan.for_websocket_decided(origin, await async_verdict(plan.origin_callback(origin)), path)
         if allowed:
             await self.app(scope, receive, send)
             return
@@ -261,9 +231,42 @@ class CORSMiddleware(MiddlewareBase):
             await send({"type": "websocket.close", "code": 1008})
 
 
-# Mounting by import string / environment (``uvicorn --factory``); see corsware._mount.
-from ._mount import MountError  # noqa: E402
-from ._mount import asgi_from_env as from_env  # noqa: E402
-from ._mount import wrap_asgi as wrap  # noqa: E402
+# -- mounting by import string / environment (``uvicorn --factory``) ---------------------
+# The environment and import strings are read by corsware._mount, which imports no adapter.
+
+
+def wrap(
+    app: str | ASGIApp,
+    policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    debug: bool | None = None,
+    check_websocket_origin: bool | None = None,
+    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+) -> CORSMiddleware:
+    """Wrap an ASGI app (object or ``"module:attribute"``) in `CORSMiddleware`.
+
+    ``None`` arguments are read from the environment as in
+    [`corsware.wsgi.wrap`][corsware.wsgi.wrap] (``CORSWARE_CHECK_WEBSOCKET_ORIGIN`` and
+    ``CORSWARE_REPORT_ONLY_FILE`` too).
+    """
+    resolved_app = resolve_app(app, "asgi")
+    candidate, enforced = report_only_from_env(report_only, policy)
+    debug = env_flag(os.environ, DEBUG_VAR) if debug is None else debug
+    if not enforced:
+        return CORSMiddleware(resolved_app, debug=debug, report_only=candidate)
+    websocket = env_flag(os.environ, WEBSOCKET_VAR) if check_websocket_origin is None else check_websocket_origin
+    return CORSMiddleware(
+        resolved_app,
+        resolve_policy(policy, asgi=True),
+        debug=debug,
+        check_websocket_origin=websocket,
+        report_only=candidate,
+    )
+
+
+def from_env() -> CORSMiddleware:
+    """Zero-argument factory for ``uvicorn --factory corsware.asgi:from_env``."""
+    return wrap(app_from_env())
+
 
 __all__ += ["MountError", "from_env", "wrap"]

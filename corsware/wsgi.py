@@ -7,15 +7,18 @@ decides, this module applies.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ._decision import Addition
+from ._compile import Addition
+from ._decision import NEEDS_CALLBACK, RequestKind, classify, sync_verdict
 from ._frameworks import warn_framework_cors
-from ._headers import MAX_REQUEST_HEADERS_LENGTH, STR_CODEC, merge_response_headers, merge_text
+from ._headers import STR_CODEC, merge_response_headers, merge_text
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
+from ._mount import DEBUG_VAR, MountError, app_from_env, env_flag, report_only_from_env, resolve_app, resolve_policy
 from ._paths import wsgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
@@ -28,6 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CORSMiddleware"]
 
+_NOT_CORS: Final = RequestKind.NOT_CORS
+_PREFLIGHT: Final = RequestKind.PREFLIGHT
 _STATUS_LINES: Final = {204: "204 No Content", 403: "403 Forbidden"}
 _ERROR_BODY: Final = b"Internal Server Error"
 _ERROR_HEADERS: Final = (
@@ -54,7 +59,7 @@ class CORSMiddleware(MiddlewareBase):
     middleware without them runs exactly as before.
     """
 
-    _sync_only = True
+    sync_only = True
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         """A middleware built with ``report_only=`` or ``on_decision=`` is an instance of a
@@ -91,48 +96,42 @@ class CORSMiddleware(MiddlewareBase):
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all
         # Per-path rules match the route path: PATH_INFO decoded as the router decodes it.
-        plan = policy.plan_for(wsgi_route_path(environ.get("PATH_INFO", ""))) if policy._rules else policy._plan
+        path = environ.get("PATH_INFO", "")
+        plan = policy.plan_for(wsgi_route_path(path)) if policy.has_paths else policy.plan
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None:
-            # Not a CORS request (Fetch §"CORS protocol"): untouched, unless the policy's
-            # answers depend on Origin (then caches must be told: Vary) or are a static '*'.
+        kind = classify(environ.get("REQUEST_METHOD"), origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"))
+        if kind is _NOT_CORS:
+            # Untouched, unless the policy's answers depend on Origin (then caches must be
+            # told: Vary) or are a static '*'.
             add = plan.no_origin
             if add is None:
                 return self.app(environ, start_response)
-        elif environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ:
-            # A CORS-preflight request: answered here, never passed to the app.
+        elif kind is _PREFLIGHT:
+            # Answered here, never passed to the app.
+            assert origin is not None  # noqa: S101 - what classify() tested
             acrm = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
             acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
-            answer = None
-            if len(acrh) <= MAX_REQUEST_HEADERS_LENGTH:
-                # Cached allowed answers are final: skip the plan's bookkeeping.
-                answer = plan.cache.lookup((origin, acrm, acrh, pna, self.debug))
-            if answer is None or not answer.allowed:
-                answer = plan.preflight(origin, acrm, acrh, pna, self.debug, environ.get("PATH_INFO", ""))
+            answer = plan.for_preflight(origin, acrm, acrh, pna, self.debug, path)
+            if answer is NEEDS_CALLBACK:
+                allowed = sync_verdict(plan.origin_callback(origin))
+                answer = plan.for_preflight_decided(origin, allowed, acrm, acrh, pna, self.debug, path)
             start_response(_STATUS_LINES[answer.status], list(answer.text))
             return []
         else:
-            add = plan.exact_text.get(origin) or plan.actual(origin, environ.get("PATH_INFO", ""))
-        # Respond through the app with the CORS headers merged in (inlined: every request
-        # comes here, and a method call is a measurable part of the cost).
+            assert origin is not None  # noqa: S101 - what classify() tested
+            actual = plan.for_origin(origin, path)
+            if actual is NEEDS_CALLBACK:
+                actual = plan.for_origin_decided(origin, sync_verdict(plan.origin_callback(origin)), path)
+            add = actual
+        # Respond through the app with the CORS headers merged in.
         started = False
-        found: Addition = add
+        found = add
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             nonlocal started
             started = True
-            # The fast path of merge_text, inlined: no app header name starts with a/A/v/V
-            # (so none is Vary or Access-Control-*): append the pre-built Vary + CORS headers.
-            if type(headers) is list:
-                for name, _ in headers:
-                    if name[:1] in "aAvV":
-                        merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
-                        break
-                else:
-                    merged = [*headers, *found.text_tail]
-            else:
-                merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
+            merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
             if exc_info is None:
                 return start_response(status, merged)
             return start_response(status, merged, exc_info)
@@ -147,7 +146,7 @@ class CORSMiddleware(MiddlewareBase):
             return result
         # The app returned an iterable that will call start_response lazily (a generator):
         # guard its first step too.
-        return _GuardedBody(result, lambda: started, lambda: _error_response(start_response, found))
+        return GuardedBody(result, lambda: started, lambda _exc: _error_response(start_response, found))
 
 
 def _error_response(start_response: StartResponse, add: Addition) -> Iterable[bytes]:
@@ -178,8 +177,10 @@ class _BodyThenRaise:
             raise exc
 
 
-class _GuardedBody:
-    """An app iterable whose first step may call ``start_response`` or raise."""
+class GuardedBody:
+    """An app iterable whose first step may call ``start_response`` or raise: then, if the
+    response has not started, ``on_error(exc)`` answers instead (used by the Flask
+    integration too)."""
 
     __slots__ = ("_iterable", "_on_error", "_started")
 
@@ -187,7 +188,7 @@ class _GuardedBody:
         self,
         iterable: Iterable[bytes],
         started: Callable[[], bool],
-        on_error: Callable[[], Iterable[bytes]],
+        on_error: Callable[[Exception], Iterable[bytes]],
     ) -> None:
         self._iterable = iterable
         self._started = started
@@ -199,10 +200,10 @@ class _GuardedBody:
             first = next(iterator)
         except StopIteration:
             return
-        except Exception:
+        except Exception as exc:
             if self._started():
                 raise
-            yield from self._on_error()
+            yield from self._on_error(exc)
             return
         yield first
         yield from iterator
@@ -214,9 +215,36 @@ class _GuardedBody:
             close()
 
 
-# Mounting by import string / environment (gunicorn and uWSGI factories); see corsware._mount.
-from ._mount import MountError  # noqa: E402
-from ._mount import wrap_wsgi as wrap  # noqa: E402
-from ._mount import wsgi_from_env as from_env  # noqa: E402
+# -- mounting by import string / environment (gunicorn and uWSGI factories) ------------
+# The environment and import strings are read by corsware._mount, which imports no adapter.
+
+
+def wrap(
+    app: str | WSGIApplication,
+    policy: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    debug: bool | None = None,
+    report_only: CORSPolicy | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+) -> CORSMiddleware:
+    """Wrap a WSGI app (object or ``"module:attribute"``) in `CORSMiddleware`.
+
+    ``policy=None`` reads the environment (``CORSWARE_POLICY_FILE`` or ``CORSWARE_<KEYWORD>``);
+    ``debug=None`` reads ``CORSWARE_DEBUG``. ``report_only`` (a policy, mapping or file; None
+    reads ``CORSWARE_REPORT_ONLY_FILE``) adds report-only mode; given without any policy, the
+    app's own CORS answers and corsware only reports. Usable as a gunicorn factory:
+    ``gunicorn 'corsware.wsgi:wrap("myproject.wsgi:application")'``.
+    """
+    resolved_app = resolve_app(app, "wsgi")
+    candidate, enforced = report_only_from_env(report_only, policy)
+    debug = env_flag(os.environ, DEBUG_VAR) if debug is None else debug
+    if not enforced:
+        return CORSMiddleware(resolved_app, debug=debug, report_only=candidate)
+    return CORSMiddleware(resolved_app, resolve_policy(policy), debug=debug, report_only=candidate)
+
+
+def from_env() -> CORSMiddleware:
+    """Zero-argument factory: the WSGI app named by ``CORSWARE_APP``, policy from the environment."""
+    return wrap(app_from_env())
+
 
 __all__ += ["MountError", "from_env", "wrap"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from corsware._browser import chromium_reason, firefox_reason
+from corsware.cli._browser import chromium_reason, firefox_reason
 
 # Page origins, by key; {page} is the page server's port. "null" is a sandboxed iframe in "app".
 PAGES = {
@@ -120,7 +120,7 @@ class Scenario:
 SIMPLE_OK = ("GET 200",)
 PREFLIGHT_THEN = {m: ("OPTIONS 204", f"{m} 200") for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "PURGE")}
 REFUSED_PREFLIGHT = ("OPTIONS 403",)
-# What each engine's console says, from corsware's model of it (corsware/_browser.py, which
+# What each engine's console says, from corsware's model of it (corsware/cli/_browser.py, which
 # `corsware explain/probe --engine` print): the browser suite checks it against both browsers.
 # Chromium: what follows "has been blocked by CORS policy: "; Firefox: the "(Reason: ...)" parts.
 #: A simple request whose response lacks ACAO.

@@ -1,10 +1,10 @@
-"""The browser model (corsware._browser) against the Fetch standard's rules, in process."""
+"""The browser model (corsware.cli._browser) against the Fetch standard's rules, in process."""
 
 from __future__ import annotations
 
 import pytest
 
-from corsware._browser import BrowserRequest, check_actual, check_preflight, console_messages, unsafe_header_names
+from corsware.cli._browser import BrowserRequest, check_actual, check_preflight, console_messages, unsafe_header_names
 
 APP = "https://app.example.com"
 

@@ -179,7 +179,7 @@ def test_nginx_export_keeps_regex_group_numbers(name: str) -> None:
     assert len(exported) == 1, exported
     assert "?P<" not in exported[0], "named groups become nginx variables"
     python = re.compile(exported[0].replace("\\z", "\\Z"))
-    assert python.groups == policy._settings.regexes[0].groups  # the user's numbering, nothing added in front
+    assert python.groups == policy.settings.regexes[0].groups  # the user's numbering, nothing added in front
     verdicts = {origin: _corsware_admits(policy, origin) for origin in origins}
     assert True in verdicts.values(), verdicts
     assert False in verdicts.values(), verdicts

@@ -66,7 +66,7 @@ HEADER_LISTS = st.lists(st.tuples(NAMES, st.sampled_from(["", " ", "\t", "  "]))
 @given(st.sampled_from(range(len(POLICIES))), ORIGINS, METHODS, HEADER_LISTS, st.booleans())
 @example(0, "https://app.example.com", "PUT", "x-to\u212aen", False)  # KELVIN SIGN: not 'x-token'
 def test_fast_preflight_matches_reference(index: int, origin: str, method: str, headers: str, pna: bool) -> None:
-    plan = POLICIES[index]._plan
+    plan = POLICIES[index].plan
     fast = plan._fast_preflight(origin, method, headers, pna)
     rule = plan.matcher.static_rule(origin)
     reference = plan._preflight(origin, rule, method, headers, pna, False)
@@ -77,7 +77,7 @@ def test_fast_preflight_matches_reference(index: int, origin: str, method: str, 
 
 
 def test_fast_preflight_is_taken_for_a_plain_allowed_preflight() -> None:
-    plan = POLICIES[0]._plan
+    plan = POLICIES[0].plan
     answer = plan._fast_preflight("https://app.example.com", "PUT", "x-token, content-type", False)
     assert answer is not None
     assert answer.allowed
@@ -145,10 +145,10 @@ def test_asgi_merges_headers_given_as_tuple_or_generator_or_with_app_vary() -> N
 
 def test_origin_memo_is_bounded_and_agrees_with_the_matcher() -> None:
     policy = CORSPolicy(allow_origins=["https://*.example.org"], preflight_cache_size=8)
-    plan = policy._plan
+    plan = policy.plan
     for i in range(50):
         origin = f"https://h{i}.example.org" if i % 2 else f"https://h{i}.evil.org"
-        first, again = plan.actual(origin), plan.actual(origin)
+        first, again = plan.for_origin(origin), plan.for_origin(origin)
         assert first == again
         assert first.allowed == (plan.matcher.static_rule(origin) is not None)
         assert len(plan._seen) <= 8
@@ -161,17 +161,19 @@ def test_origin_memo_never_keeps_callback_answers() -> None:
         calls.append(origin)
         return len(calls) == 1  # allowed the first time only
 
-    plan = CORSPolicy(allow_origins=["https://app.example.com"], allow_origin_callback=callback)._plan
-    assert plan.actual("https://other.example.com").allowed
-    assert not plan.actual("https://other.example.com").allowed
+    policy = CORSPolicy(allow_origins=["https://app.example.com"], allow_origin_callback=callback)
+    request = ("GET", "/", {"Origin": "https://other.example.com"})
+    assert policy.evaluate(*request).allowed
+    assert not policy.evaluate(*request).allowed
     assert calls == ["https://other.example.com"] * 2
+    assert len(policy.plan._seen) == 0
 
 
 def test_memoised_refusals_are_still_logged(caplog: Any) -> None:
-    plan = CORSPolicy(allow_origins=["https://app.example.com"])._plan
+    plan = CORSPolicy(allow_origins=["https://app.example.com"]).plan
     with caplog.at_level(logging.DEBUG, logger="corsware"):
-        plan.actual("https://evil.example.com", "/a")
-        plan.actual("https://evil.example.com", "/b")
+        plan.for_origin("https://evil.example.com", "/a")
+        plan.for_origin("https://evil.example.com", "/b")
     refused = [r.getMessage() for r in caplog.records if "refused origin" in r.getMessage()]
     assert len(refused) == 2
     assert '"/b"' in refused[1]
@@ -179,11 +181,11 @@ def test_memoised_refusals_are_still_logged(caplog: Any) -> None:
 
 def test_preflight_cache_stays_bounded_and_skips_oversized_lists() -> None:
     policy = CORSPolicy(allow_origins=["https://app.example.com"], allow_headers=["*"], preflight_cache_size=16)
-    plan = policy._plan
+    plan = policy.plan
     for i in range(200):
-        plan.preflight("https://app.example.com", "GET", f"x-h{i}")
+        plan.for_preflight("https://app.example.com", "GET", f"x-h{i}")
         assert len(plan.cache) <= 16
     huge = "," * (1 << 20)
-    answer = plan.preflight("https://app.example.com", "GET", huge)
+    answer = plan.for_preflight("https://app.example.com", "GET", huge)
     assert not answer.allowed
     assert all(key[2] != huge for key in plan.cache._data)

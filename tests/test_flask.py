@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from corsware import CORSConfigError, CORSPolicy
-from corsware._flask_options import policy_from_options
 from corsware.flask import CORS, cross_origin
+from corsware.flask._options import policy_from_options
 
 from .drivers import Request, call_wsgi
 
@@ -426,7 +426,7 @@ def test_public_names() -> None:
 
 # -- the policy follows Flask's own routing ----------------------------------------------------
 # Once any @cross_origin view exists, the wrapper lets Flask route each request and applies
-# the policy of the view Flask chose (see corsware/flask.py). The security regressions are
+# the policy of the view Flask chose (see corsware/flask/__init__.py). The security regressions are
 # in tests/security/test_regressions.py (SERVER_NAME, nested apps, converters).
 
 OTHER = "https://other.example.com"

@@ -27,8 +27,8 @@ import corsware
 import corsware.asgi
 import corsware.wsgi
 from corsware import CORSConfigError, CORSPolicy
-from corsware._flask_options import policy_from_options
 from corsware.flask import CORS, cross_origin
+from corsware.flask._options import policy_from_options
 
 from .conftest import IN_CI
 

@@ -6,8 +6,10 @@ The codes are read from the source with ``ast``, not from a hand-kept list:
   (and of the ``bad(code, ...)`` helper of the origin parser), resolving names bound by a
   ``for`` over a literal tuple;
 - decision codes: the ``reason`` of every ``CORSDecision(...)`` and ``PreflightAnswer(...)``
-  built with a literal, and the first element of the ``(code, detail)`` problem tuples the
-  preflight check appends.
+  built with a literal or a constant of ``corsware._reasons`` (``R.ALLOWED``), and the first
+  element of the ``(code, detail)`` problem tuples the preflight checks append; every one
+  must be declared in ``corsware._reasons.DECISION_REASONS``, which the page documents
+  exactly.
 
 A code the test cannot resolve to a literal fails the test, so a new code cannot slip past.
 """
@@ -19,8 +21,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from corsware import CORSDecision
-from corsware._decision import PreflightAnswer
+from corsware import CORSDecision, _reasons
+from corsware._compile import PreflightAnswer
 from tests.docs_blocks import DOCS, ROOT
 
 PACKAGE = ROOT / "corsware"
@@ -96,6 +98,13 @@ class _Collector(ast.NodeVisitor):
             into.add(node.value)
         elif isinstance(node, ast.Name) and node.id in self.loop_values:
             into.update(self.loop_values[node.id])
+        elif (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "R"  # from . import _reasons as R
+            and isinstance(getattr(_reasons, node.attr, None), str)
+        ):
+            into.add(getattr(_reasons, node.attr))
         else:
             line = getattr(where, "lineno", "?")
             self.unresolved.append(f"{self.path.relative_to(ROOT)}:{line}: {ast.unparse(node) if node else None}")
@@ -192,6 +201,16 @@ def test_decision_codes_are_documented_exactly() -> None:
         f"undocumented: {sorted(decision - set(documented))}; documented but never produced: "
         f"{sorted(set(documented) - decision)}"
     )
+
+
+def test_decision_codes_are_declared_once_and_documented() -> None:
+    """corsware._reasons declares every decision code with its meaning; the page documents
+    exactly those, and the code produces no other."""
+    declared = set(_reasons.DECISION_REASONS)
+    _, decision, _ = source_codes()
+    assert decision <= declared, f"produced but not declared in corsware._reasons: {sorted(decision - declared)}"
+    assert set(_section(documented_codes(), "Decision reasons")) == declared
+    assert all(meaning and "\n" not in meaning for meaning in _reasons.DECISION_REASONS.values())
 
 
 def test_the_collector_finds_known_codes() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .._browser import BrowserRequest, Failure, check_actual, check_preflight
 from .._decision import CORSDecision
+from ._browser import BrowserRequest, Failure, check_actual, check_preflight
 from ._check import load_policy
 from ._report import Report, Step, preflight_reasons
 from ._requests import browser_request

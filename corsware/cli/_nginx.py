@@ -29,7 +29,7 @@ from .._headers import SAFELISTED_REQUEST_HEADERS
 from .._origins import _DEFAULT_PORTS, _REQUEST_ORIGIN_RE, MAX_ORIGIN_LENGTH
 from .._paths import PathPattern
 from .._policy import CORSPolicy
-from .._validate import Settings
+from .._settings import Settings
 
 __all__ = ["NginxConfig", "NotExportable", "export_nginx"]
 
@@ -213,19 +213,19 @@ class _Maps:
 
 
 def _rules(policy: CORSPolicy) -> list[tuple[PathPattern | None, Settings]]:
-    return [(None, policy._settings), *((pattern, rule._settings) for pattern, rule in policy._rules)]
+    return [(None, policy.settings), *((pattern, rule.settings) for pattern, rule in policy.rules)]
 
 
 def _path_regex(pattern: PathPattern, problems: list[Problem]) -> str | None:
     """The PCRE for a per-path rule, anchored at both ends like corsware's fullmatch."""
-    if pattern._literal is not None:
-        return f"(?s)^{re.escape(pattern._literal)}\\z"
-    assert pattern._regex is not None  # noqa: S101 - a PathPattern is a literal or a regex
+    if pattern.literal is not None:
+        return f"(?s)^{re.escape(pattern.literal)}\\z"
+    assert pattern.regex is not None  # noqa: S101 - a PathPattern is a literal or a regex
     if pattern.text.startswith("re:"):
-        pcre = _pcre(pattern._regex, f"paths[{pattern.text!r}]", problems)
+        pcre = _pcre(pattern.regex, f"paths[{pattern.text!r}]", problems)
         return None if pcre is None else f"^{pcre}\\z"
     # A glob: corsware compiles it (re.escape'd parts joined by '.*') with DOTALL.
-    return f"(?s)^{pattern._regex.pattern}\\z"
+    return f"(?s)^{pattern.regex.pattern}\\z"
 
 
 def _check_values(s: Settings, field: str, problems: list[Problem]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .. import __version__
-from .._browser import BrowserRequest, check_actual, check_preflight
+from ._browser import BrowserRequest, check_actual, check_preflight
 from ._output import CommandError, printable
 from ._report import Report, Step, preflight_reasons
 from ._requests import browser_request

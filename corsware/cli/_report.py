@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._browser import ENGINES, BrowserRequest, Failure, console_messages
+from ._browser import ENGINES, BrowserRequest, Failure, console_messages
 from ._output import EXIT_NO, EXIT_OK, Style, print_json, printable
 
 __all__ = ["Report", "Step", "preflight_reasons"]

@@ -8,10 +8,10 @@ import re
 import shlex
 from typing import Final
 
-from .._browser import BrowserRequest, forbidden_header
 from .._errors import Problem
 from .._headers import is_token
 from .._origins import parse_origin_pattern, parse_request_origin
+from ._browser import BrowserRequest, forbidden_header
 from ._output import CommandError
 
 __all__ = ["add_request_arguments", "browser_request", "check_origin_argument"]

@@ -131,9 +131,9 @@ def _csrf_trust(policy: CORSPolicy) -> list[CheckMessage]:
 def _credentialed_origins(policy: CORSPolicy) -> list[OriginPattern]:
     """The origins the policy (and its per-path rules) allows with credentials."""
     found: list[OriginPattern] = []
-    for each in (policy, *(rule for _, rule in policy._rules)):
-        if each._settings.credentials:
-            found.extend(each._settings.origins)
+    for each in (policy, *(rule for _, rule in policy.rules)):
+        if each.settings.credentials:
+            found.extend(each.settings.origins)
     return found
 
 

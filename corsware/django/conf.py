@@ -19,7 +19,6 @@ Every problem becomes an :class:`Issue` with a stable id; the system checks repo
 from __future__ import annotations
 
 import difflib
-import logging
 import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,6 +33,7 @@ from django.utils.module_loading import import_string
 
 from .._callback import call_origin_callback, judge
 from .._errors import CORSConfigError, Problem
+from .._log import logger
 from .._policy import OPTION_NAMES, CORSPolicy
 from .defaults import default_headers, default_methods
 from .signals import check_request_enabled
@@ -50,7 +50,6 @@ __all__ = [
     "load",
 ]
 
-logger = logging.getLogger("corsware")
 
 #: django-cors-headers' defaults (``corsheaders.defaults``) for the settings not given.
 DEFAULT_METHODS: Final = default_methods
@@ -531,7 +530,7 @@ def _combine(user: Callable[[str], Any] | None) -> Callable[[str], bool | Awaita
 
 
 def _hook(policy: CORSPolicy) -> CORSPolicy:
-    user = policy._kwargs.get("allow_origin_callback")
+    user = policy.options.get("allow_origin_callback")
     return policy.replace(allow_origin_callback=_combine(user))
 
 

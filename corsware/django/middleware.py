@@ -9,13 +9,14 @@ Put it as high as possible in ``MIDDLEWARE`` (above ``CommonMiddleware``, whose
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, Literal, TypeAlias
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from .._decision import Addition, Plan, PreflightAnswer
+from .._compile import Addition, PreflightAnswer
+from .._decision import NEEDS_CALLBACK, NeedsCallback, Plan, RequestKind, async_verdict, classify, sync_verdict
 from .._headers import STR_CODEC, merge_response_headers
 from .conf import Config, current, current_request
 from .report import with_report_only
@@ -81,22 +82,19 @@ class CorsMiddleware:
         path = request.path_info
         if _skipped(config, path):
             return self.get_response(request)
-        plan = config.policy.plan_for(path)
-        origin = request.META.get("HTTP_ORIGIN")
-        token = current_request.set(request)
+        token = current_request.set(request)  # check_request_enabled receivers read it
         try:
-            if origin is None:
-                # Not a CORS request (Fetch §"CORS protocol"): only Vary or a static '*'.
-                add = plan.no_origin
-            elif _is_preflight(request):
-                return _preflight_response(plan.preflight(*_preflight_args(request, origin, path)))
-            else:
-                add = plan.actual(origin, path)
+            step = _Step(config.policy.plan_for(path), request, path)
+            outcome = step.decide()
+            if outcome is NEEDS_CALLBACK:
+                outcome = step.decided(sync_verdict(step.ask_callback()))
         finally:
             current_request.reset(token)
+        if isinstance(outcome, HttpResponse):
+            return outcome  # a preflight's answer: no view runs
         response = self.get_response(request)
-        if add is not None:
-            _apply(response, add)
+        if outcome is not None:
+            _apply(response, outcome)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
@@ -105,25 +103,19 @@ class CorsMiddleware:
         get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
         if _skipped(config, path):
             return await get_response(request)
-        plan: Plan = config.policy.plan_for(path)
-        origin = request.META.get("HTTP_ORIGIN")
         token = current_request.set(request)
         try:
-            if origin is None:
-                add = plan.no_origin
-            elif _is_preflight(request):
-                args = _preflight_args(request, origin, path)
-                answer = await plan.apreflight(*args) if plan.matcher.has_callback else plan.preflight(*args)
-                return _preflight_response(answer)
-            elif plan.matcher.has_callback:
-                add = await plan.aactual(origin, path)
-            else:
-                add = plan.actual(origin, path)
+            step = _Step(config.policy.plan_for(path), request, path)
+            outcome = step.decide()
+            if outcome is NEEDS_CALLBACK:
+                outcome = step.decided(await async_verdict(step.ask_callback()))
         finally:
             current_request.reset(token)
+        if isinstance(outcome, HttpResponse):
+            return outcome
         response = await get_response(request)
-        if add is not None:
-            _apply(response, add)
+        if outcome is not None:
+            _apply(response, outcome)
         return response
 
 
@@ -132,20 +124,48 @@ def _skipped(config: Config, path: str) -> bool:
     return config.urls_regex is not None and config.urls_regex.fullmatch(path) is None
 
 
-def _is_preflight(request: HttpRequest) -> bool:
-    return request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
+_Outcome: TypeAlias = "Addition | HttpResponse | None"
 
 
-def _preflight_args(request: HttpRequest, origin: str, path: str) -> tuple[str, str, str, bool, bool, str]:
-    meta = request.META
-    return (
-        origin,
-        meta["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
-        False,
-        path,
-    )
+class _Step:
+    """One request translated to the core's terms; ``decide`` asks the core, and when the
+    core needs the origin callback the middleware (sync or async) calls it and passes its
+    verdict to ``decided``."""
+
+    __slots__ = ("origin", "path", "plan", "preflight")
+
+    def __init__(self, plan: Plan, request: HttpRequest, path: str) -> None:
+        meta = request.META
+        self.plan = plan
+        self.path = path
+        self.origin: str | None = meta.get("HTTP_ORIGIN")
+        acrm: str | None = meta.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        self.preflight: tuple[str, str, bool] | None = None
+        if acrm is not None and classify(request.method, self.origin, acrm) is RequestKind.PREFLIGHT:
+            pna = meta.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+            self.preflight = (acrm, meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""), pna)
+
+    def decide(self) -> _Outcome | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        origin = self.origin
+        if origin is None:  # not a CORS request: only Vary or a static '*'
+            return self.plan.no_origin
+        if self.preflight is not None:
+            answer = self.plan.for_preflight(origin, *self.preflight, False, self.path)
+            return answer if answer is NEEDS_CALLBACK else _preflight_response(answer)
+        return self.plan.for_origin(origin, self.path)
+
+    def ask_callback(self) -> bool | Awaitable[bool]:
+        assert self.origin is not None  # noqa: S101 - only CORS requests need the callback
+        return self.plan.origin_callback(self.origin)
+
+    def decided(self, allowed: bool) -> _Outcome:
+        assert self.origin is not None  # noqa: S101 - only CORS requests need the callback
+        if self.preflight is not None:
+            method, headers, pna = self.preflight
+            return _preflight_response(
+                self.plan.for_preflight_decided(self.origin, allowed, method, headers, pna, False, self.path)
+            )
+        return self.plan.for_origin_decided(self.origin, allowed, self.path)
 
 
 def _preflight_response(answer: PreflightAnswer) -> HttpResponse:

@@ -414,8 +414,8 @@ class HostileFigures:
 
 def _plans(policy: CORSPolicy) -> list[Any]:
     """Every plan a request to ``policy`` may use (each once)."""
-    plans = [policy._plan, *(plan for _, plan in getattr(policy, "_rule_plans", ()))]
-    plans += [rule._plan for _, rule in policy._rules]
+    plans = [policy.plan, *(plan for _, plan in getattr(policy, "_rule_plans", ()))]
+    plans += [rule.plan for _, rule in policy.rules]
     return list({id(plan): plan for plan in plans}.values())
 
 
@@ -432,7 +432,7 @@ def _send_hostile(policy: CORSPolicy, path: str, n: int, kinds: Sequence[str]) -
             policy.evaluate(method, path, headers)
             continue
         values = dict(headers)
-        policy.plan_for(path).preflight(
+        policy.plan_for(path).for_preflight(
             values["Origin"], values["Access-Control-Request-Method"],
             values.get("Access-Control-Request-Headers", ""), debug=True,
         )  # fmt: skip

@@ -58,10 +58,10 @@ def test_a_rule_shared_by_two_parents_draws_from_each_parents_budget() -> None:
         assert cached_entries(parent) == size
         assert parent.rule_for("/a/x") == ("/a/*", rule)
     # The rule's own plan, which the caller may use on its own, is untouched and separate.
-    assert len(rule._plan.cache) == len(rule._plan._fast_answers) == 0
-    assert rule._plan.budget.limit == 5
+    assert len(rule.plan.cache) == len(rule.plan._fast_answers) == 0
+    assert rule.plan.budget.limit == 5
     assert rule.evaluate("OPTIONS", "/", {"Origin": APP, "Access-Control-Request-Method": "PUT"}).allowed
-    assert len(rule._plan.budget) == 1
+    assert len(rule.plan.budget) == 1
 
 
 REFUSALS = {
@@ -79,7 +79,7 @@ def test_cached_refusals_share_one_answer_and_rebuild_their_detail(
     headers: dict[str, str], reason: str, named: str, caplog: Any
 ) -> None:
     policy = CORSPolicy(allow_origins=[APP])
-    plan = policy._plan
+    plan = policy.plan
     answers = []
     for n in range(3):
         request = {k: v.format(n=n) for k, v in headers.items()}
@@ -98,9 +98,9 @@ def test_cached_refusals_share_one_answer_and_rebuild_their_detail(
 
 
 def test_refusals_in_debug_mode_are_answered_but_not_cached() -> None:
-    plan = CORSPolicy(allow_origins=[APP])._plan
+    plan = CORSPolicy(allow_origins=[APP]).plan
     for _ in range(2):
-        answer = plan.preflight("https://evil.example.net", "GET", "x-" + "a" * 900, debug=True)
+        answer = plan.for_preflight("https://evil.example.net", "GET", "x-" + "a" * 900, debug=True)
         assert not answer.allowed
         assert dict(answer.text)[REASON_HEADER].startswith('origin "https://evil.example.net"')
     assert len(plan.cache) == 0
@@ -111,5 +111,5 @@ def test_refusals_in_debug_mode_are_answered_but_not_cached() -> None:
 def test_a_rule_given_as_a_mapping_is_compiled_once_against_the_parents_budget() -> None:
     parent = CORSPolicy(paths={"/a/*": REFLECTING}, preflight_cache_size=2)
     _, rule = parent.rule_for("/a/x")
-    assert rule._plan is parent.plan_for("/a/x")  # one plan kept, not two
-    assert rule._plan.budget is parent._plan.budget
+    assert rule.plan is parent.plan_for("/a/x")  # one plan kept, not two
+    assert rule.plan.budget is parent.plan.budget

@@ -70,8 +70,14 @@ from flask.signals import request_started
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
-from ._decision import RequestKind
-from ._flask_options import (
+from .._decision import RequestKind, classify
+from .._headers import STR_CODEC, merge_response_headers
+from .._keywords import check_keywords
+from .._policy import CORSPolicy
+from .._report import Reporter, candidate_policy
+from .._report_layers import WSGILayer
+from ..wsgi import CORSMiddleware, GuardedBody
+from ._options import (
     CONFIG_KEYS,
     FLASK_CORS_DEFAULTS,
     IGNORED_OPTIONS,
@@ -79,12 +85,6 @@ from ._flask_options import (
     options_from_config,
     policy_from_options,
 )
-from ._headers import STR_CODEC, merge_response_headers
-from ._keywords import check_keywords
-from ._policy import CORSPolicy
-from ._report import Reporter, candidate_policy
-from ._report_layers import WSGILayer
-from .wsgi import CORSMiddleware
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -120,9 +120,8 @@ _BLUEPRINTS: Final[weakref.WeakKeyDictionary[object, CORSPolicy]] = weakref.Weak
 
 
 def _is_preflight_environ(environ: WSGIEnvironment) -> bool:
-    # Fetch §"CORS-preflight request" (https://fetch.spec.whatwg.org/#cors-preflight-request):
-    # OPTIONS with Origin and Access-Control-Request-Method, tested as corsware.wsgi does.
-    return environ.get("REQUEST_METHOD") == "OPTIONS" and "HTTP_ORIGIN" in environ and _ACRM in environ
+    kind = classify(environ.get("REQUEST_METHOD"), environ.get("HTTP_ORIGIN"), environ.get(_ACRM))
+    return kind is RequestKind.PREFLIGHT
 
 
 class _Routing:
@@ -369,7 +368,7 @@ class _Dispatch:
             return self._failed(routing, entry, start_response, exc)
         if started:
             return body
-        return _LazyBody(body, lambda: started, lambda exc: self._failed(routing, entry, start_response, exc))
+        return GuardedBody(body, lambda: started, lambda exc: self._failed(routing, entry, start_response, exc))
 
     def _failed(
         self, routing: _Routing, entry: WSGIEnvironment, start_response: StartResponse, exc: Exception
@@ -464,39 +463,6 @@ def _then_raise(body: Iterable[bytes], exc: Exception) -> Iterator[bytes]:
     """Send the answer, then re-raise the app's error for the server to log."""
     yield from body
     raise exc
-
-
-class _LazyBody:
-    """The body of an app that starts its response only while it is iterated."""
-
-    __slots__ = ("_body", "_failed", "_started")
-
-    def __init__(
-        self, body: Iterable[bytes], started: Callable[[], bool], failed: Callable[[Exception], Iterable[bytes]]
-    ) -> None:
-        self._body = body
-        self._started = started
-        self._failed = failed
-
-    def __iter__(self) -> Iterator[bytes]:
-        iterator = iter(self._body)
-        try:
-            first = next(iterator)
-        except StopIteration:
-            return
-        except Exception as exc:
-            if self._started():
-                raise
-            yield from self._failed(exc)
-            return
-        yield first
-        yield from iterator
-
-    def close(self) -> None:
-        # PEP 3333: the server calls close() on what we return; it must reach the app's.
-        close = getattr(self._body, "close", None)
-        if close is not None:
-            close()
 
 
 class CORS:
@@ -730,12 +696,14 @@ def _default_options(*args: Any, **kwargs: Any) -> Response:
 
 
 def _is_preflight() -> bool:
-    return "Origin" in request.headers and "Access-Control-Request-Method" in request.headers
+    headers = request.headers
+    kind = classify(request.method, headers.get("Origin"), headers.get("Access-Control-Request-Method"))
+    return kind is RequestKind.PREFLIGHT
 
 
 def _standalone(view: Callable[..., Any], args: Any, kwargs: Any, options: dict[str, Any]) -> Response:
     """``@cross_origin`` without the extension: the core decides, the view's response is patched."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]  # noqa: SLF001 - werkzeug's API
     policy = view_policy(app, options)
     routing = request.environ.get(_ENVIRON_KEY)
     if isinstance(routing, _Routing):  # wrappers around this app (an outer app's extension)

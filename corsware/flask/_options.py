@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import difflib
-import logging
 import os
 import re
 import sys
@@ -20,9 +19,10 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from ._errors import CORSConfigError, Problem
-from ._paths import PathPattern
-from ._policy import OPTION_NAMES, CORSPolicy
+from .._errors import CORSConfigError, Problem
+from .._log import logger
+from .._paths import PathPattern
+from .._policy import OPTION_NAMES, CORSPolicy
 
 __all__ = [
     "CONFIG_KEYS",
@@ -33,7 +33,6 @@ __all__ = [
     "policy_from_options",
 ]
 
-logger = logging.getLogger("corsware")
 
 #: flask-cors's options and their defaults (flask-cors 6 documentation, "API Docs").
 FLASK_CORS_DEFAULTS: Final[Mapping[str, Any]] = {
@@ -192,8 +191,8 @@ def _caller_stacklevel() -> int:
     """The ``stacklevel`` that makes a warning point at the first caller outside corsware
     (the line with ``CORS(...)`` or ``@cross_origin(...)``), for a call from the function
     that calls ``warnings.warn``."""
-    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    frame = sys._getframe(2)  # the caller of the function that calls this
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep  # corsware/
+    frame = sys._getframe(2)  # noqa: SLF001 - the caller of the function that calls this
     level = 2
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1  # type: ignore[assignment]

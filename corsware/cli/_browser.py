@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from ._headers import (
+from .._headers import (
     FORBIDDEN_REQUEST_HEADER_PREFIXES,
     FORBIDDEN_REQUEST_HEADERS,
     NON_WILDCARD_REQUEST_HEADERS,
