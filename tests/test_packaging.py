@@ -124,3 +124,21 @@ def test_documented_wheel_install_is_what_make_dist_runs() -> None:
         assert wheel in page.read_text(encoding="utf-8"), f"{page.relative_to(ROOT)}: say `{wheel}`"
     # tests/dist.py installs dist/corsware-<version>-py3-none-any.whl with pip in a fresh venv.
     assert "corsware-{version}-py3-none-any.whl" in Path(dist.__file__).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("in_ci", "exit_code", "said"), [(True, 1, "FAILED"), (False, 0, "SKIPPED")])
+def test_matrix_missing_interpreter_fails_in_ci_and_is_skipped_elsewhere(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    in_ci: bool,
+    exit_code: int,
+    said: str,
+) -> None:
+    assert matrix.find_python("3.99") is None
+    monkeypatch.setattr(matrix, "CELLS", (matrix.Cell("py3.99-lowest", "3.99", matrix.LOWEST),))
+    monkeypatch.setattr(matrix, "IN_CI", in_ci)
+    monkeypatch.setattr(matrix, "_uv", lambda: "uv")
+    assert matrix.main(["--venvs", str(tmp_path)]) == exit_code
+    out = capsys.readouterr().out
+    assert f"matrix: py3.99-lowest: {said}: no Python 3.99 interpreter" in out

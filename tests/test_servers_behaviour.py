@@ -122,7 +122,8 @@ def _start_and_fail(cmd: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 BAD_TOML = 'allow_origin = ["https://app.example.com"]\n'
-DID_YOU_MEAN = "allow_origin: is not a CORSPolicy option; did you mean 'allow_origins'?"
+# Worded in the policy file's own syntax (TOML keys are bare), as tests/test_config_syntax.py checks.
+DID_YOU_MEAN = "allow_origin: is not a CORSPolicy option; did you mean allow_origins?"
 
 
 @pytest.mark.parametrize(
