@@ -6,12 +6,14 @@ STAMP := $(VENV)/.installed
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
-.PHONY: test demo lint typecheck unit docs clean system-deps fuzz soak security-report bench bench-smoke update-psl
+.PHONY: test demo lint typecheck unit docs dist matrix clean system-deps fuzz soak security-report bench bench-smoke update-psl
 
+# Development tools are PEP 735 dependency groups (pyproject.toml), not published extras:
+# `pip install --group` needs pip >= 25.1.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --upgrade 'pip>=25.1'
+	$(PY) -m pip install --quiet -e . --group dev
 	touch $(STAMP)
 
 LINT_DIRS := corsware tests benchmarks
@@ -44,13 +46,23 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.yml
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.zh.yml
 
-# pytest and the coverage gate run last, so their summaries close the run.
-test: lint typecheck docs bench-smoke unit
+# The sdist and the wheel, built and checked (tests/dist.py): twine check, contents, the
+# README's wheel install in a fresh venv, the docs-reading tests from the extracted sdist.
+dist: $(STAMP)
+	$(PY) -m tests.dist
 
-# Benchmarks (docs/performance.md): the peers and matplotlib come from the `bench` extra;
+# Every supported Python x the lowest and newest framework versions (tests/matrix.py; the
+# README's table). Venvs under $(VENV)/matrix, reused while their requirements are unchanged.
+matrix: $(STAMP)
+	$(PY) -m tests.matrix --venvs $(VENV)/matrix
+
+# pytest runs last, so its summary is the closing line of the run.
+test: lint typecheck docs bench-smoke dist matrix unit
+
+# Benchmarks (docs/performance.md): the peers and matplotlib come from the `bench` group;
 # `wrk` (Debian) drives the real servers and is installed by .ci/system-deps.
 $(BENCH_STAMP): $(STAMP) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet --group bench
 	touch $(BENCH_STAMP)
 
 # Full run (about 8 minutes on 2 cores): writes docs/performance.md and docs/img/benchmarks-*.png.
@@ -85,7 +97,7 @@ security-report: $(STAMP)
 	$(PY) benchmarks/security_report.py --write
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site .cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site .cache dist
 
 # Refresh corsware/public_suffix_list.dat (docs/security.md): the Public Suffix List as the
 # publicsuffixlist package on PyPI bundles it, checked and compacted by corsware._psl_update.

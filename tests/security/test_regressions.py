@@ -533,10 +533,19 @@ SERVER_NAME_HOSTS = [
 ]
 
 
+def _flask_version() -> tuple[int, int]:
+    from importlib.metadata import version
+
+    major, minor = version("flask").split(".")[:2]
+    return int(major), int(minor)
+
+
 @pytest.mark.parametrize("host", SERVER_NAME_HOSTS)
 def test_regression_flask_server_name(host: str) -> None:
     """Flask 3.1 serves every Host with SERVER_NAME set; corsware's own lookup (bound to
     SERVER_NAME) missed the view and applied the app-wide policy to the account view."""
+    if host != "api.example.com" and _flask_version() < (3, 1):
+        pytest.skip("Flask < 3.1 routes only the SERVER_NAME host (others get Flask's own 404, never the view)")
     from corsware.flask import CORS
 
     app = _account_app()
