@@ -46,15 +46,15 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.yml
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.zh.yml
 
-# The sdist and the wheel, built and checked (tests/dist.py): twine check, contents, the
+# The sdist and the wheel, built and checked (tests/support/dist.py): twine check, contents, the
 # README's wheel install in a fresh venv, the docs-reading tests from the extracted sdist.
 dist: $(STAMP)
-	$(PY) -m tests.dist
+	$(PY) -m tests.support.dist
 
-# Every supported Python x the lowest and newest framework versions (tests/matrix.py; the
+# Every supported Python x the lowest and newest framework versions (tests/support/matrix.py; the
 # README's table). Venvs under $(VENV)/matrix, reused while their requirements are unchanged.
 matrix: $(STAMP)
-	$(PY) -m tests.matrix --venvs $(VENV)/matrix
+	$(PY) -m tests.support.matrix --venvs $(VENV)/matrix
 
 # pytest runs last, so its summary is the closing line of the run.
 test: lint typecheck docs bench-smoke dist matrix unit
@@ -87,14 +87,14 @@ FUZZ_TARGETS := request_headers request_origin origin_pattern evaluate wsgi asgi
 fuzz: $(STAMP)
 	mkdir -p .fuzz
 	for t in $(FUZZ_TARGETS); do \
-	  $(PY) -m tests.fuzz.run $$t -max_total_time=$(FUZZ_TIME) -artifact_prefix=.fuzz/ .fuzz/corpus/$$t || exit 1; \
+	  $(PY) -m tests.support.fuzz.run $$t -max_total_time=$(FUZZ_TIME) -artifact_prefix=.fuzz/ .fuzz/corpus/$$t || exit 1; \
 	done
 
 soak: $(STAMP)
-	$(PY) benchmarks/security_report.py --sections memory,load,swap
+	$(PY) -m tests.support.security_report --sections memory,load,swap
 
 security-report: $(STAMP)
-	$(PY) benchmarks/security_report.py --write
+	$(PY) -m tests.support.security_report --write
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache site .cache dist

@@ -1,4 +1,4 @@
-"""Targets (issue 4), the Markdown results and the chart."""
+"""The performance targets (docs/performance.md), the Markdown results and the chart."""
 
 from __future__ import annotations
 

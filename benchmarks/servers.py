@@ -13,16 +13,16 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from tests.servers import free_port, wait_for_port
 
 from .scenarios import BY_NAME, Scenario
 
@@ -33,6 +33,31 @@ SERVERS = {
 SCENARIOS = ("simple", "preflight_hit")
 _TICKS = os.sysconf("SC_CLK_TCK")
 _ROOT = Path(__file__).resolve().parent.parent
+
+
+# The benchmarks import nothing from tests/ (the sdist's tests/ may be absent from a copy of
+# benchmarks/, and a test refactoring must not change a measurement): these two loopback
+# helpers are the benchmark's own, a deliberate twin of tests/support/servers.py's.
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Wait until something accepts connections on 127.0.0.1:``port`` (or ``proc`` exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
 
 
 def wrk_path() -> str:

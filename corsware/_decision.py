@@ -48,11 +48,11 @@ granting an origin after the callback stopped allowing it.
 Fast paths, each proven equal to its reference by a property test:
 
 - ``Plan._fast_preflight`` (set operations on the header list) vs ``Plan._preflight`` (the
-  Fetch steps below): tests/test_fast_paths.py ``test_fast_preflight_matches_reference``;
-- the per-origin memo ``_seen`` vs ``OriginMatcher.static_rule``: tests/test_fast_paths.py
+  Fetch steps below): tests/core/test_fast_paths.py ``test_fast_preflight_matches_reference``;
+- the per-origin memo ``_seen`` vs ``OriginMatcher.static_rule``: tests/core/test_fast_paths.py
   and tests/security/test_props_origins.py;
 - the header-merge fast paths (``merge_raw``/``merge_text``) vs ``merge_response_headers``:
-  tests/test_fast_paths.py and tests/security/test_props_headers.py.
+  tests/core/test_fast_paths.py and tests/security/test_props_headers.py.
 """
 
 from __future__ import annotations
@@ -350,7 +350,7 @@ class Plan(CompiledPlan):
         self, origin: str, method: str, request_headers: str, private_network: bool
     ) -> PreflightAnswer | None:
         """The answer to a preflight that static rules allow outright, or None (the allowed
-        answers of :meth:`_fast`; tests/test_fast_paths.py compares them with the reference)."""
+        answers of :meth:`_fast`; tests/core/test_fast_paths.py compares them with the reference)."""
         answer = self._fast(origin, method, request_headers, private_network)
         return answer if answer is not None and answer.allowed else None
 
@@ -359,8 +359,8 @@ class Plan(CompiledPlan):
         sure": the caller runs :meth:`_preflight`, the reference, which finds every problem).
 
         Taken with explicit method and header lists only. When this returns an answer it is
-        exactly the one :meth:`_preflight` would (tests/test_fast_paths.py and
-        tests/test_fast_refusals.py compare them on generated requests): an allowed answer,
+        exactly the one :meth:`_preflight` would (tests/core/test_fast_paths.py and
+        tests/core/test_fast_refusals.py compare them on generated requests): an allowed answer,
         or the plan's shared refusal, so that a refused preflight with a never-seen header
         list (the path a hostile client chooses) costs no more than an allowed one. A listed
         method is a valid token by construction; a header item that strips to an allowed name

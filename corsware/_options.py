@@ -2,7 +2,7 @@
 
 ``CORSPolicy``'s signature, ``PolicyOptions`` (the middleware's ``**options``), the
 validator's keywords, ``describe()``, the ``CORSWARE_*`` variables and the README's options
-table are derived from it or checked against it (tests/test_options.py).
+table are derived from it or checked against it (tests/core/test_architecture.py).
 """
 
 from __future__ import annotations

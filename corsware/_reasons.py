@@ -1,7 +1,7 @@
 """Every reason code a decision can carry (``CORSDecision.reason``, ``PreflightAnswer.reason``),
 declared once, each with its one-line meaning.
 
-docs/reason-codes.md documents each (tests/test_reason_codes.py checks the page against
+docs/reason-codes.md documents each (tests/core/test_reason_codes.py checks the page against
 :data:`DECISION_REASONS`); the configuration codes of ``CORSConfigError`` are the ``code``
 of each ``Problem`` and are checked by the same test.
 """

@@ -34,7 +34,7 @@ class _Draft:
 
     Deliberately the fields of :class:`Settings` again, mutable (lists where Settings holds
     tuples): mypy checks every assignment the validator makes, and
-    tests/test_architecture.py checks the two declare the same fields.
+    tests/core/test_architecture.py checks the two declare the same fields.
     """
 
     origins: list[OriginPattern] = field(default_factory=list)

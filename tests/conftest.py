@@ -1,21 +1,3 @@
-"""Shared test helpers: tools that may be missing locally but never in CI."""
-
-from __future__ import annotations
-
-import os
-import shutil
-
-import pytest
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def need_executable(name: str, why: str = "") -> str:
-    """Return the path of ``name``; skip the test if it is missing (fail under CI=true)."""
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
-    if path is None:
-        message = f"{name} is not installed{': ' + why if why else ''} (make test installs it as root)"
-        if IN_CI:
-            pytest.fail(message + " -- CI must run this test, not skip it")
-        pytest.skip(message)
-    return path
+"""The root of the test suite. Tests are grouped by the part of corsware they check (see
+``tests/README.md``); everything they share (apps, drivers, servers, the case table,
+helpers) is in ``tests/support/``, which no test module's collection depends on."""

@@ -21,9 +21,9 @@ from corsware import CORSPolicy
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 from corsware.wsgi import CORSMiddleware as WSGIMiddleware
 
-from ..cases import APP, EVIL, MAIN
-from ..drivers import Request, call_wsgi
-from .harness import fetch, serve
+from ..support.cases import APP, EVIL, MAIN
+from ..support.drivers import Request, call_wsgi
+from ..support.harness import fetch, serve
 
 POLICY = CORSPolicy(**MAIN)
 ALLOWED = {"access-control-allow-origin": APP, "access-control-allow-credentials": "true",

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import IN_CI
-from ..fuzz.run import run_fallback
-from ..fuzz.targets import TARGETS
+from ..support.ci import IN_CI
+from ..support.fuzz.run import run_fallback
+from ..support.fuzz.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 3000
@@ -31,7 +31,7 @@ def _need_atheris() -> None:
 def test_fuzz_target_short_run(target: str, tmp_path: Path) -> None:
     _need_atheris()
     corpus = tmp_path / "corpus"
-    cmd = [sys.executable, "-m", "tests.fuzz.run", target, f"-runs={RUNS}", "-seed=1",
+    cmd = [sys.executable, "-m", "tests.support.fuzz.run", target, f"-runs={RUNS}", "-seed=1",
            f"-artifact_prefix={tmp_path}/", str(corpus)]  # fmt: skip
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     output = proc.stdout + proc.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import preflight_soak, server_load, swap_load
+from ..support.harness import preflight_soak, server_load, swap_load
 
 
 def test_one_million_preflights_bounded_version() -> None:

@@ -21,9 +21,9 @@ from corsware import CORSPolicy
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 from corsware.wsgi import CORSMiddleware as WSGIMiddleware
 
-from .. import apps
-from ..cases import APP, MAIN
-from ..drivers import Request, call_asgi, call_wsgi
+from ..support import shared_app
+from ..support.cases import APP, MAIN
+from ..support.drivers import Request, call_asgi, call_wsgi
 
 FORGED = "\r\nINFO:corsware:forged record\x1b[2J\x00\x85next"  # header values are latin-1 bytes
 FORGED_PATH = FORGED + "\u2028\u2029"  # an ASGI path is text: Unicode line separators too
@@ -65,9 +65,9 @@ def _run(where: str, method: str, path: str, headers: list[tuple[str, str]]) -> 
     elif where == "wsgi":
         # No wsgiref validator here: it rightly refuses such a path before corsware sees it;
         # servers that do not validate (the threat) hand it through.
-        call_wsgi(WSGIMiddleware(apps.WSGIApp(), policy), Request(method, path, headers))
+        call_wsgi(WSGIMiddleware(shared_app.WSGIApp(), policy), Request(method, path, headers))
     else:
-        asyncio.run(call_asgi(ASGIMiddleware(apps.ASGIApp(), policy), Request(method, path, headers)))
+        asyncio.run(call_asgi(ASGIMiddleware(shared_app.ASGIApp(), policy), Request(method, path, headers)))
 
 
 @pytest.mark.parametrize("where", ["core", "wsgi", "asgi"])

@@ -5,7 +5,7 @@ three caches of ``preflight_cache_size`` entries and every per-path rule had its
 so a policy with 100 rules let cheap requests retain ~300 MiB per worker. Now one budget
 bounds every cache of a policy, its rules' included, and a cached refusal keeps no text of
 its own. The figures (``hostile_fill``) are published in docs/security.md, "Memory a
-client can fill": ``python benchmarks/security_report.py --sections hostile``.
+client can fill": ``python -m tests.support.security_report --sections hostile``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 from corsware import CORSPolicy
 from corsware._decision import REASON_HEADER
 
-from ..cases import APP
-from .harness import HEAVIEST_KIND, REFLECTING, cached_entries, hostile_fill
+from ..support.cases import APP
+from ..support.harness import HEAVIEST_KIND, REFLECTING, cached_entries, hostile_fill
 
 #: What 1024 entries may hold at most: the worst measured (every entry of the largest
 #: kind) is about 4.0 MiB on CPython 3.11; the original code held 10 MiB after 1275 such

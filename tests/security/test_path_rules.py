@@ -21,11 +21,11 @@ from corsware import CORSPolicy
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 from corsware.wsgi import CORSMiddleware as WSGIMiddleware
 
-from ..drivers import Request, call_asgi, call_wsgi
-from ..server_kinds import gunicorn_cmd, uvicorn_cmd
-from ..servers import free_port, running
-from . import pathapps
-from .pathapps import ACCOUNT, ADMIN, PARTNER, POLICY
+from ..support import paths_app
+from ..support.drivers import Request, call_asgi, call_wsgi
+from ..support.paths_app import ACCOUNT, ADMIN, PARTNER, POLICY
+from ..support.server_kinds import gunicorn_cmd, uvicorn_cmd
+from ..support.servers import free_port, running
 
 PF = "Access-Control-Request-Method"
 
@@ -48,7 +48,7 @@ def run_core(path: str, origin: str, preflight: bool) -> tuple[str | None, list[
 
 def run_wsgi_flask(path: str, origin: str, preflight: bool) -> tuple[str | None, list[str]]:
     """corsware.wsgi around a Flask app; PATH_INFO as a PEP 3333 server hands it over."""
-    app = pathapps.flask_app()
+    app = paths_app.flask_app()
     app.wsgi_app = WSGIMiddleware(app.wsgi_app, **POLICY)  # type: ignore[method-assign]
     path_info = path.encode("utf-8").decode("latin-1")
     _status, headers, body, _ = call_wsgi(app, Request("OPTIONS" if preflight else "GET", path_info,
@@ -60,7 +60,7 @@ def run_flask_extension(path: str, origin: str, preflight: bool) -> tuple[str | 
     """corsware.flask.CORS(app, resources=...), flask-cors's spelling of the same rules."""
     from corsware.flask import CORS
 
-    app = pathapps.flask_app()
+    app = paths_app.flask_app()
     resources = {pattern: {"origins": rule["allow_origins"]} for pattern, rule in POLICY["paths"].items()}
     CORS(app, resources=resources, supports_credentials=True)
     path_info = path.encode("utf-8").decode("latin-1")
@@ -71,7 +71,7 @@ def run_flask_extension(path: str, origin: str, preflight: bool) -> tuple[str | 
 
 def run_asgi_starlette(path: str, origin: str, preflight: bool) -> tuple[str | None, list[str]]:
     """corsware.asgi around a Starlette app; scope["path"] as an ASGI server decodes it."""
-    app = ASGIMiddleware(pathapps.starlette_app(), **POLICY)
+    app = ASGIMiddleware(paths_app.starlette_app(), **POLICY)
     req = Request("OPTIONS" if preflight else "GET", path, _headers(origin, preflight))
     _status, headers, body, _ = asyncio.run(call_asgi(app, req))
     return (None if preflight else body.decode()), _acao(headers)
@@ -84,11 +84,11 @@ def _django(path: str, origin: str, preflight: bool, *, asgi: bool) -> tuple[str
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
 
-    from .. import django_project
+    from ..support import django_project
 
     django_project.setup()
     method = "OPTIONS" if preflight else "GET"
-    with override_settings(ROOT_URLCONF="tests.security.pathapps", CORSWARE_POLICY=POLICY):
+    with override_settings(ROOT_URLCONF="tests.support.paths_app", CORSWARE_POLICY=POLICY):
         if asgi:
             _status, headers, body = asyncio.run(_django_asgi(ASGIHandler(), method, path, _headers(origin, preflight)))
         else:
@@ -208,7 +208,7 @@ def _mounted() -> Any:
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    return Starlette(routes=[Mount("/v1", app=pathapps.starlette_cors_app())])
+    return Starlette(routes=[Mount("/v1", app=paths_app.starlette_cors_app())])
 
 
 async def _get(app: Any, path: str, origin: str, preflight: bool = False) -> httpx.Response:
@@ -277,7 +277,7 @@ def test_uvicorn_root_path_rules_are_relative_to_the_mount() -> None:
     """uvicorn --root-path /prefix (behind a proxy that strips /prefix) puts the prefix in
     scope["path"]: the rule is matched on the route path, as Starlette routes it."""
     port = free_port()
-    cmd = [*uvicorn_cmd(port, "tests.security.pathapps:starlette_cors_app"), "--root-path", "/prefix"]
+    cmd = [*uvicorn_cmd(port, "tests.support.paths_app:starlette_cors_app"), "--root-path", "/prefix"]
     with running(cmd, port):
         body, headers = _raw_get(port, "/api/admin/users", PARTNER)
         assert body == "admin"
@@ -294,7 +294,7 @@ def test_gunicorn_flask_paths_as_sent_on_the_wire(path: str, served: str) -> Non
     """gunicorn passes '//' through and decodes %2F; Werkzeug then routes the path to a view
     whose rule refuses the partner origin: corsware must not give it CORS headers."""
     port = free_port()
-    with running(gunicorn_cmd(port, "tests.security.pathapps:flask_cors_wsgi()"), port):
+    with running(gunicorn_cmd(port, "tests.support.paths_app:flask_cors_wsgi()"), port):
         wire = path.encode("utf-8").decode("latin-1") if not path.isascii() else path
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from corsware import CORSPolicy
 from corsware._headers import MAX_REQUEST_HEADERS_LENGTH, parse_request_headers
 
-from .props import BUDGET
+from ..support.props import BUDGET
 
 _TCHAR = set("!#$%&'*+-.^_`|~" + string.digits + string.ascii_letters)
 

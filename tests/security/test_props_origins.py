@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from corsware import CORSConfigError, CORSPolicy, Problem
 from corsware._origins import OriginPattern, parse_origin_pattern
 
-from .props import BUDGET, DEFAULT_PORTS, LABELS, SCHEMES, host, pattern, request_origin, serialise
+from ..support.props import BUDGET, DEFAULT_PORTS, LABELS, SCHEMES, host, pattern, request_origin, serialise
 
 _LDH = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 

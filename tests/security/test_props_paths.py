@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from corsware import CORSPolicy
 from corsware._paths import asgi_route_path, wsgi_route_path
 
-from .pathapps import POLICY, ROUTE_ORIGIN
+from ..support.paths_app import POLICY, ROUTE_ORIGIN
 
 ORIGINS = sorted(set(ROUTE_ORIGIN.values()))
 SEGMENTS = ["api", "admin", "users", "account", "partner", "données", "x", "..", ".", "", "%2e%2e", "+"]
@@ -53,7 +53,7 @@ def _check(route: str | None, route_path: str, router: str) -> None:
 
 @pytest.fixture(scope="module")
 def starlette_routes() -> list[Any]:
-    from .pathapps import starlette_app
+    from ..support.paths_app import starlette_app
 
     return list(starlette_app().routes)
 
@@ -86,7 +86,7 @@ def test_starlette_router_never_gets_a_looser_rule(starlette_routes: list[Any], 
 
 @pytest.fixture(scope="module")
 def werkzeug_adapter() -> Any:
-    from .pathapps import flask_app
+    from ..support.paths_app import flask_app
 
     return flask_app().url_map.bind("api.example.com")
 
@@ -110,10 +110,10 @@ def test_werkzeug_router_never_gets_a_looser_rule(werkzeug_adapter: Any, path: s
 def django_resolver() -> Any:
     from django.urls import get_resolver
 
-    from .. import django_project
+    from ..support import django_project
 
     django_project.setup()
-    return get_resolver("tests.security.pathapps")
+    return get_resolver("tests.support.paths_app")
 
 
 @settings(max_examples=300, deadline=None)

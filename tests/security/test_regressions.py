@@ -1,14 +1,14 @@
 """Regressions: every known failure of a peer CORS library, as one named test.
 
-Each test id names the CVE or issue it comes from (see ``/work/shared/cors-notes.md`` §2
-and ``docs/security.md``). HTTP cases run through the policy core (``policy.evaluate``)
-and every runner of ``tests/drivers.py`` (bare WSGI and ASGI, Flask, Starlette); cases
+Each test id names the CVE or issue it comes from (``docs/security.md`` lists
+each with its source). HTTP cases run through the policy core (``policy.evaluate``)
+and every runner of ``tests/support/drivers.py`` (bare WSGI and ASGI, Flask, Starlette); cases
 that need bytes an HTTP client refuses to send (control characters, non-ASCII, a literal
 ``%20`` in the decoded path) run through the bare adapters, which receive exactly what a
 server hands them. Configuration-time cases assert the ``CORSConfigError`` code from the
 core and both adapters' constructors.
 
-Cases already in the shared table ``tests/cases.py`` are not repeated: ``REFERENCED``
+Cases already in the shared table ``tests/support/cases.py`` are not repeated: ``REFERENCED``
 pins them by id, so removing one from the table fails here.
 """
 
@@ -26,8 +26,8 @@ from corsware import CORSConfigError, CORSPolicy, RequestKind
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 from corsware.wsgi import CORSMiddleware as WSGIMiddleware
 
-from .. import apps
-from ..cases import (
+from ..support import shared_app
+from ..support.cases import (
     APP,
     CASES,
     EVIL,
@@ -40,8 +40,8 @@ from ..cases import (
     allowed_preflight,
     preflight,
 )
-from ..drivers import RUNNERS, Request, Runner
-from ..test_http_cases import check, check_core
+from ..support.checks import check, check_core
+from ..support.drivers import RUNNERS, Request, Runner
 
 #: Runners that hand the request to corsware byte for byte (no HTTP client in between).
 RAW_RUNNERS = ("wsgi", "asgi")
@@ -178,7 +178,7 @@ REGRESSIONS: list[Reg] = [
         only=("asgi",)),
 ]  # fmt: skip
 
-#: Regressions the shared table already covers (test id in ``tests/cases.py``).
+#: Regressions the shared table already covers (test id in ``tests/support/cases.py``).
 REFERENCED = {
     "CVE-2024-6221: PNA refused unless configured": "PNA refused unless configured",
     "CVE-2024-6221: PNA never for a refused origin": "PNA never for a refused origin",
@@ -236,7 +236,7 @@ def test_regression_core(case: Case) -> None:
 @pytest.mark.parametrize(("origin", "table_id"), list(REFERENCED.items()), ids=list(REFERENCED))
 def test_regression_in_shared_table(origin: str, table_id: str) -> None:
     """The shared table still holds this regression (it runs there through every runner)."""
-    assert table_id in {c.id for c in CASES}, f"{origin}: case {table_id!r} disappeared from tests/cases.py"
+    assert table_id in {c.id for c in CASES}, f"{origin}: case {table_id!r} disappeared from tests/support/cases.py"
 
 
 # -- configuration time --------------------------------------------------------------------
@@ -302,9 +302,9 @@ def _construct(where: str, kwargs: dict[str, Any]) -> None:
     if where == "core":
         CORSPolicy(**kwargs)
     elif where == "wsgi":
-        WSGIMiddleware(apps.WSGIApp(), **kwargs)
+        WSGIMiddleware(shared_app.WSGIApp(), **kwargs)
     else:
-        ASGIMiddleware(apps.ASGIApp(), **kwargs)
+        ASGIMiddleware(shared_app.ASGIApp(), **kwargs)
 
 
 @pytest.mark.parametrize("where", ["core", "wsgi", "asgi"])
@@ -414,7 +414,7 @@ def test_regression_hostile_values_bounded_time(headers: list[tuple[str, str]]) 
 
 
 def test_regression_websocket_hijacking_starlette_229() -> None:
-    inner = apps.ASGIApp()
+    inner = shared_app.ASGIApp()
     app = ASGIMiddleware(inner, allow_origins=[APP], check_websocket_origin=True)
     sent: list[dict[str, Any]] = []
 
@@ -459,15 +459,15 @@ def test_regression_config_message_escapes_control_characters() -> None:
 def test_regression_cve_2024_6221_debug_mode_never_grants_pna_to_a_refused_origin(where: str) -> None:
     """Debug mode answers refused preflights 204 with what *is* allowed: for a refused
     origin that is no ACAO, ACAC or ACAPN (the method it may use is still named)."""
-    from ..drivers import call_asgi, call_wsgi
+    from ..support.drivers import call_asgi, call_wsgi
 
     policy = CORSPolicy(allow_origins=[APP], allow_private_network=True, allow_credentials=True)
     req = Request("OPTIONS", "/", preflight(EVIL, "GET", None, ("Access-Control-Request-Private-Network", "true")))
     if where == "wsgi":
-        mw: Any = WSGIMiddleware(apps.WSGIApp(), policy, debug=True)
+        mw: Any = WSGIMiddleware(shared_app.WSGIApp(), policy, debug=True)
         status, headers, _, error = call_wsgi(mw, req)
     else:
-        mw = ASGIMiddleware(apps.ASGIApp(), policy, debug=True)
+        mw = ASGIMiddleware(shared_app.ASGIApp(), policy, debug=True)
         status, headers, _, error = asyncio.run(call_asgi(mw, req))
     names = {k for k, _ in headers}
     assert (status, error) == (204, None)

@@ -33,7 +33,7 @@ import pytest
 from corsware import CORSPolicy
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 
-from ..drivers import RUNNERS, Request
+from ..support.drivers import RUNNERS, Request
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"

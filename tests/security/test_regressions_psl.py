@@ -28,7 +28,7 @@ import pytest
 from corsware import CORSConfigError, CORSPolicy, _psl
 from corsware._psl_update import compact, main
 
-HERE = Path(__file__).parent
+VECTORS = Path(__file__).resolve().parents[1] / "support" / "psl_test_vectors.txt"
 SHIPPED = Path(_psl.__file__).with_name(_psl.DATA_FILE)
 
 #: The shipped list must be at most this old. The PSL changes every week (new hosting
@@ -128,7 +128,7 @@ def test_origin_regex_with_credentials(regex: str, code: str | None) -> None:
 def _vectors() -> list[tuple[str, str | None]]:
     """The PSL project's checkPublicSuffix(domain, registrable) lines, as ASCII hosts."""
     found = []
-    text = (HERE / "psl_test_vectors.txt").read_text(encoding="utf-8")
+    text = VECTORS.read_text(encoding="utf-8")
     for domain, expected in re.findall(r"^checkPublicSuffix\((\S+), (\S+)\);", text, re.MULTILINE):
         if domain == "null" or domain.startswith("'."):  # not hosts: corsware never sees them
             continue

@@ -1,0 +1,1 @@
+"""Real browsers against corsware on loopback, and the browser model of ``corsware explain``."""

@@ -1,0 +1,1 @@
+"""The ``corsware`` command, run the way a user runs it, and the demo."""

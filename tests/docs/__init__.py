@@ -1,0 +1,1 @@
+"""The documentation: every code block and session executed, the built site, the Chinese twins."""

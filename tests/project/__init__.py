@@ -1,0 +1,1 @@
+"""The repository itself: packaging, the version matrix's table, the benchmark tooling."""

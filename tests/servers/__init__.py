@@ -1,0 +1,1 @@
+"""Real servers on loopback serving corsware: the case table and each server's behaviour."""
