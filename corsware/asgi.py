@@ -7,6 +7,7 @@ It only translates the scope and messages to the policy core and back.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
@@ -229,6 +230,12 @@ class CORSMiddleware(MiddlewareBase):
         message = await receive()
         if message["type"] == "websocket.connect":
             await send({"type": "websocket.close", "code": 1008})
+
+
+# Introspection (help(), IDEs, inspect.signature) shows __init__'s keywords, not the
+# catch-all of __new__, which only picks the report-only subclass.
+_INIT_PARAMETERS = list(inspect.signature(CORSMiddleware.__init__).parameters.values())[1:]
+CORSMiddleware.__signature__ = inspect.Signature(_INIT_PARAMETERS)  # type: ignore[attr-defined]
 
 
 # -- mounting by import string / environment (``uvicorn --factory``) ---------------------

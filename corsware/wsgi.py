@@ -7,6 +7,7 @@ decides, this module applies.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -213,6 +214,12 @@ class GuardedBody:
         close = getattr(self._iterable, "close", None)
         if close is not None:
             close()
+
+
+# Introspection (help(), IDEs, inspect.signature) shows __init__'s keywords, not the
+# catch-all of __new__, which only picks the report-only subclass.
+_INIT_PARAMETERS = list(inspect.signature(CORSMiddleware.__init__).parameters.values())[1:]
+CORSMiddleware.__signature__ = inspect.Signature(_INIT_PARAMETERS)  # type: ignore[attr-defined]
 
 
 # -- mounting by import string / environment (gunicorn and uWSGI factories) ------------

@@ -19,7 +19,7 @@ APP = "https://app.example.com"
 
 def test_public_names_are_pinned() -> None:
     assert sorted(corsware.__all__) == sorted(
-        ["CORSConfigError", "CORSDecision", "CORSPolicy", "Problem", "RequestKind", "__version__"]
+        ["CORSConfigError", "CORSDecision", "CORSPolicy", "DecisionEvent", "Problem", "RequestKind", "__version__"]
     )
     assert all(hasattr(corsware, name) for name in corsware.__all__)
 

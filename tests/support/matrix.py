@@ -113,7 +113,9 @@ TESTS = (
     "tests/integrations/test_starlette_fastapi.py",
     "tests/servers/test_behaviour.py",
 )
-DESELECT = "not uwsgi and not nginx"
+#: The matrix installs the frameworks and gunicorn/uvicorn of each cell only: the other
+#: servers (uWSGI, nginx, granian, hypercorn, daphne) run in the main suite.
+DESELECT = "not uwsgi and not nginx and not granian and not hypercorn and not daphne"
 
 #: The test tools a cell needs, taken from the ``test`` dependency group (their minimums),
 #: and the peers the selected tests compare against, from the ``bench`` group
