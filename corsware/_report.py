@@ -74,6 +74,8 @@ _PREFLIGHT: Final = RequestKind.PREFLIGHT
 _INFO: Final = logging.INFO
 _WARNING: Final = logging.WARNING
 _CREDENTIALS: Final = (ACAC, "true")
+_ALLOWED: Final = R.ALLOWED
+_REFUSED: Final = R.ORIGIN_NOT_ALLOWED
 
 #: A policy's answer to one CORS request, as the core's request-time API gives it: the
 #: headers added to an actual request's response, or the whole answer to a preflight.
@@ -221,26 +223,40 @@ class Tally:
             raise TypeError(f"max_origins must be a whole number >= 0, not {max_origins!r}")
         self.max_origins = max_origins
         self._lock = threading.Lock()
+        self._acquire = self._lock.acquire
+        self._release = self._lock.release
         self._origins: set[str] = set()
         self._entries: dict[tuple[str, str, str], list[Any]] = {}
 
     def add(self, origin: str, path_rule: str | None, result: str, reason: str, now: float) -> bool:
         """Count one request; True when its (origin, path rule, outcome) is new."""
-        with self._lock:
+        key = (origin, path_rule or "", result)
+        # The common case, a key already counted, takes the lock for four list operations
+        # (acquire/release rather than ``with``, which costs a quarter of a microsecond more:
+        # this runs on every CORS request). A key exists only for an origin already named.
+        self._acquire()
+        try:
+            entry = self._entries.get(key)
+            if entry is not None:
+                entry[0] += 1
+                entry[2] = now
+                entry[3] = reason
+                return False
             if origin not in self._origins:
                 if len(self._origins) < self.max_origins:
                     self._origins.add(origin)
                 else:
-                    origin = OTHER_ORIGINS
-            key = (origin, path_rule or "", result)
-            entry = self._entries.get(key)
-            if entry is None:
-                self._entries[key] = [1, now, now, reason]
-                return True
-            entry[0] += 1
-            entry[2] = now
-            entry[3] = reason
-            return False
+                    key = (OTHER_ORIGINS, key[1], result)
+                    entry = self._entries.get(key)
+                    if entry is not None:
+                        entry[0] += 1
+                        entry[2] = now
+                        entry[3] = reason
+                        return False
+            self._entries[key] = [1, now, now, reason]
+            return True
+        finally:
+            self._release()
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The counts as plain data, most frequent first."""
@@ -306,8 +322,23 @@ class Reporter:
 
         ``status`` may be None for an actual request: only a preflight's status decides
         whether the browser's check passes."""
-        result = _outcome(kind, origin, status, acao, acac, answer)
-        new = self._tally.add(origin, path_rule, result, answer_reason(kind, answer, path_rule), time.time())
+        allowed = answer.allowed
+        # The common cases are decided here, without a call: refused by both (nothing sent,
+        # nothing would be), and allowed by both with the same credentials.
+        if (acao is None and not allowed) or (
+            allowed
+            and acao in (origin, "*")
+            and (status is None or 200 <= status <= 299 or kind is not _PREFLIGHT)
+            and (_CREDENTIALS in answer.text) is acac
+        ):
+            result = "same"
+        else:
+            result = _outcome(kind, origin, status, acao, acac, answer)
+        if path_rule is None:
+            reason = answer.reason if kind is _PREFLIGHT else _ALLOWED if allowed else _REFUSED  # type: ignore[union-attr]
+        else:
+            reason = answer_reason(kind, answer, path_rule)
+        new = self._tally.add(origin, path_rule, result, reason, time.time())
         if result == "same":
             return _INFO if new and report_logger.isEnabledFor(_INFO) else 0
         return _WARNING if report_logger.isEnabledFor(_WARNING) else 0

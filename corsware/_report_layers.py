@@ -192,8 +192,21 @@ class WSGILayer:
                     hook.emit(kind, method, wsgi_route_path(path_info), origin, decision, path_rule)
             candidate: Answer | None = None
             if reporter is not None:
-                path_rule, plan = route(reporter.candidate, wsgi_route_path, path_info)
-                candidate = decide(plan, kind, origin, acrm or "", acrh or "", pna, path_info)
+                # route() and decide() inlined: this runs on every CORS request.
+                policy = reporter.candidate
+                if policy.has_paths:
+                    path_rule, plan = policy.route(wsgi_route_path(path_info))
+                else:
+                    path_rule, plan = None, policy.plan
+                found: Answer | Literal[NeedsCallback.NEEDS_CALLBACK]
+                if kind is _PREFLIGHT:
+                    found = plan.for_preflight(origin, acrm or "", acrh or "", pna, False, path_info)
+                else:
+                    found = plan.for_origin(origin, path_info)
+                if found is NEEDS_CALLBACK:
+                    verdict = sync_verdict(plan.origin_callback(origin))
+                    found = decided(plan, kind, verdict, origin, acrm or "", acrh or "", pna, path_info)
+                candidate = found
         except Exception:
             self._once.failed()
             return self.inner(environ, start_response)
@@ -286,7 +299,12 @@ class ASGILayer:
                     hook.emit(kind, method, asgi_route_path(scope), origin, decision, path_rule)
             candidate: Answer | None = None
             if reporter is not None:
-                path_rule, plan = route(reporter.candidate, asgi_route_path, scope)
+                # route() inlined: this runs on every CORS request.
+                policy = reporter.candidate
+                if policy.has_paths:
+                    path_rule, plan = policy.route(asgi_route_path(scope))
+                else:
+                    path_rule, plan = None, policy.plan
                 found = ask(plan, kind, *values)
                 if found is NEEDS_CALLBACK:
                     verdict = await async_verdict(plan.origin_callback(origin))
@@ -341,7 +359,11 @@ def layered(cls: type) -> type:
         else:
 
             def call(self: Any, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-                result: Iterable[bytes] = self.layer(environ, start_response)
+                result: Iterable[bytes]
+                if "HTTP_ORIGIN" not in environ:  # not a CORS request: one lookup, one call
+                    result = self.layer.inner(environ, start_response)
+                else:
+                    result = self.layer(environ, start_response)
                 return result
 
         call.__doc__ = "Run the report-only / decision-event layer around the middleware (see corsware._report)."
