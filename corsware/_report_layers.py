@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from ._decision import NEEDS_CALLBACK, NeedsCallback, Plan, RequestKind, async_verdict, classify, sync_verdict
@@ -149,6 +149,75 @@ def status_code(status_line: str) -> int:
         return 0
 
 
+def run_wsgi_layer(owner: Any, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """The WSGI layer's request handling; ``owner.layer`` is the :class:`WSGILayer` (the
+    layer itself, or the middleware whose ``__call__`` this is: one call per request)."""
+    layer: WSGILayer = owner.layer
+    origin = environ.get("HTTP_ORIGIN")
+    if origin is None:  # not a CORS request (Fetch §"CORS protocol"): nothing to report
+        return layer.inner(environ, start_response)
+    reporter = layer.reporter
+    try:
+        method: str = environ.get("REQUEST_METHOD", "GET")
+        acrm: str | None = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        kind = classify(method, origin, acrm)
+        path_info: str = environ.get("PATH_INFO", "")
+        acrh: str | None = None
+        pna = False
+        if kind is _PREFLIGHT:
+            acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+            pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+        hook = layer.hook
+        if hook is not None and layer.policy is not None:
+            path_rule, plan = route(layer.policy(), wsgi_route_path, path_info)
+            decision = decide(plan, kind, origin, acrm or "", acrh or "", pna, path_info)
+            if hook.wants(decision):
+                hook.emit(kind, method, wsgi_route_path(path_info), origin, decision, path_rule)
+        candidate: Answer | None = None
+        if reporter is not None:
+            # route() and decide() inlined: this runs on every CORS request.
+            policy = reporter.candidate
+            if policy.has_paths:
+                path_rule, plan = policy.route(wsgi_route_path(path_info))
+            else:
+                path_rule, plan = None, policy.plan
+            found: Answer | Literal[NeedsCallback.NEEDS_CALLBACK]
+            if kind is _PREFLIGHT:
+                found = plan.for_preflight(origin, acrm or "", acrh or "", pna, False, path_info)
+            else:
+                found = plan.for_origin(origin, path_info)
+            if found is NEEDS_CALLBACK:
+                verdict = sync_verdict(plan.origin_callback(origin))
+                found = decided(plan, kind, verdict, origin, acrm or "", acrh or "", pna, path_info)
+            candidate = found
+    except Exception:
+        layer.failures.failed()
+        return layer.inner(environ, start_response)
+    if reporter is None or candidate is None:
+        return layer.inner(environ, start_response)
+    observed = False
+
+    def observing(status: str, response_headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
+        nonlocal observed
+        if not observed:
+            observed = True
+            try:
+                acao, acac = text_cors(response_headers)
+                code = status_code(status) if kind is _PREFLIGHT else None
+                level = reporter.compare(kind, origin, candidate, path_rule, code, acao, acac)
+                if level:
+                    sent = Sent(status_code(status), acao, acac)
+                    reporter.record(level, kind, method, wsgi_route_path(path_info), origin, candidate,
+                                    path_rule, sent, acrm, acrh)  # fmt: skip
+            except Exception:
+                layer.failures.failed()
+        if exc_info is None:
+            return start_response(status, response_headers)
+        return start_response(status, response_headers, exc_info)
+
+    return layer.inner(environ, observing)
+
+
 class WSGILayer:
     """Reports (``reporter``) and emits decision events (``hook``, on the decisions of
     ``policy()``) around ``inner``, a WSGI app; never changes what ``inner`` answers."""
@@ -167,72 +236,100 @@ class WSGILayer:
         self.reporter = reporter
         self.hook = hook
         self.policy = policy
-        self._once = Once("report-only layer")
+        self.failures = Once("report-only layer")
+        self.layer = self  # what run_wsgi_layer reads from its owner
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        origin = environ.get("HTTP_ORIGIN")
-        if origin is None:  # not a CORS request (Fetch §"CORS protocol"): nothing to report
-            return self.inner(environ, start_response)
-        reporter = self.reporter
-        try:
-            method: str = environ.get("REQUEST_METHOD", "GET")
-            acrm: str | None = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            kind = classify(method, origin, acrm)
-            path_info: str = environ.get("PATH_INFO", "")
-            acrh: str | None = None
-            pna = False
-            if kind is _PREFLIGHT:
-                acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-                pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
-            hook = self.hook
-            if hook is not None and self.policy is not None:
-                path_rule, plan = route(self.policy(), wsgi_route_path, path_info)
-                decision = decide(plan, kind, origin, acrm or "", acrh or "", pna, path_info)
-                if hook.wants(decision):
-                    hook.emit(kind, method, wsgi_route_path(path_info), origin, decision, path_rule)
-            candidate: Answer | None = None
-            if reporter is not None:
-                # route() and decide() inlined: this runs on every CORS request.
-                policy = reporter.candidate
-                if policy.has_paths:
-                    path_rule, plan = policy.route(wsgi_route_path(path_info))
-                else:
-                    path_rule, plan = None, policy.plan
-                found: Answer | Literal[NeedsCallback.NEEDS_CALLBACK]
-                if kind is _PREFLIGHT:
-                    found = plan.for_preflight(origin, acrm or "", acrh or "", pna, False, path_info)
-                else:
-                    found = plan.for_origin(origin, path_info)
-                if found is NEEDS_CALLBACK:
-                    verdict = sync_verdict(plan.origin_callback(origin))
-                    found = decided(plan, kind, verdict, origin, acrm or "", acrh or "", pna, path_info)
-                candidate = found
-        except Exception:
-            self._once.failed()
-            return self.inner(environ, start_response)
-        if reporter is None or candidate is None:
-            return self.inner(environ, start_response)
-        observed = False
+    __call__ = run_wsgi_layer
 
-        def observing(status: str, response_headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
-            nonlocal observed
-            if not observed:
-                observed = True
-                try:
-                    acao, acac = text_cors(response_headers)
-                    code = status_code(status) if kind is _PREFLIGHT else None
-                    level = reporter.compare(kind, origin, candidate, path_rule, code, acao, acac)
-                    if level:
-                        sent = Sent(status_code(status), acao, acac)
-                        reporter.record(level, kind, method, wsgi_route_path(path_info), origin, candidate,
-                                        path_rule, sent, acrm, acrh)  # fmt: skip
-                except Exception:
-                    self._once.failed()
-            if exc_info is None:
-                return start_response(status, response_headers)
-            return start_response(status, response_headers, exc_info)
 
-        return self.inner(environ, observing)
+async def run_asgi_layer(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI layer's request handling; ``owner.layer`` is the :class:`ASGILayer` (the
+    layer itself, or the middleware whose ``__call__`` this is: one coroutine per request,
+    not two)."""
+    layer: ASGILayer = owner.layer
+    if scope["type"] != "http":
+        await layer.inner(scope, receive, send)
+        return
+    method: str = scope["method"]
+    raw: bytes | None = None
+    raw_acrm: bytes | None = None
+    raw_acrh = b""
+    pna = False
+    if method != _OPTIONS:
+        # Only a preflight needs more than Origin: one name compared per header.
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                raw = value if raw is None else raw + b", " + value
+    else:
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                raw = value if raw is None else raw + b", " + value
+            elif name == b"access-control-request-method":
+                raw_acrm = value if raw_acrm is None else raw_acrm + b"," + value
+            elif name == b"access-control-request-headers":
+                raw_acrh = value if not raw_acrh else raw_acrh + b"," + value
+            elif name == b"access-control-request-private-network":
+                pna = value == b"true"
+    if raw is None:  # not a CORS request: nothing to report
+        await layer.inner(scope, receive, send)
+        return
+    reporter = layer.reporter
+    try:
+        origin = raw.decode("latin-1")
+        kind = classify(method, origin, raw_acrm)
+        acrm = None if raw_acrm is None else raw_acrm.decode("latin-1")
+        acrh = raw_acrh.decode("latin-1") if raw_acrh else None
+        values = (origin, acrm or "", acrh or "", pna, scope["path"])
+        hook = layer.hook
+        if hook is not None and layer.policy is not None:
+            path_rule, plan = route(layer.policy(), asgi_route_path, scope)
+            decision = ask(plan, kind, *values)
+            if decision is NEEDS_CALLBACK:
+                verdict = await async_verdict(plan.origin_callback(origin))
+                decision = decided(plan, kind, verdict, *values)
+            if hook.wants(decision):
+                hook.emit(kind, method, asgi_route_path(scope), origin, decision, path_rule)
+        candidate: Answer | None = None
+        if reporter is not None:
+            # route() inlined: this runs on every CORS request.
+            policy = reporter.candidate
+            if policy.has_paths:
+                path_rule, plan = policy.route(asgi_route_path(scope))
+            else:
+                path_rule, plan = None, policy.plan
+            found = ask(plan, kind, *values)
+            if found is NEEDS_CALLBACK:
+                verdict = await async_verdict(plan.origin_callback(origin))
+                found = decided(plan, kind, verdict, *values)
+            candidate = found
+    except Exception:
+        layer.failures.failed()
+        await layer.inner(scope, receive, send)
+        return
+    if reporter is None or candidate is None:
+        await layer.inner(scope, receive, send)
+        return
+    observed = False
+    answer = candidate
+
+    # A plain function returning ``send(message)``'s awaitable, which the app awaits:
+    # no coroutine of its own per message.
+    def observing(message: Message) -> Awaitable[None]:
+        nonlocal observed
+        if not observed and message["type"] == "http.response.start":
+            observed = True
+            try:
+                acao, acac = raw_cors(message.get("headers", ()))
+                status: int = message["status"]
+                level = reporter.compare(kind, origin, answer, path_rule, status, acao, acac)
+                if level:
+                    reporter.record(level, kind, method, asgi_route_path(scope), origin, answer, path_rule,
+                                    Sent(status, acao, acac), acrm, acrh)  # fmt: skip
+            except Exception:
+                layer.failures.failed()
+        return send(message)
+
+    await layer.inner(scope, receive, observing)
 
 
 class ASGILayer:
@@ -252,90 +349,10 @@ class ASGILayer:
         self.reporter = reporter
         self.hook = hook
         self.policy = policy
-        self._once = Once("report-only layer")
+        self.failures = Once("report-only layer")
+        self.layer = self  # what run_asgi_layer reads from its owner
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.inner(scope, receive, send)
-            return
-        method: str = scope["method"]
-        raw: bytes | None = None
-        raw_acrm: bytes | None = None
-        raw_acrh = b""
-        pna = False
-        if method != _OPTIONS:
-            # Only a preflight needs more than Origin: one name compared per header.
-            for name, value in scope["headers"]:
-                if name == b"origin":
-                    raw = value if raw is None else raw + b", " + value
-        else:
-            for name, value in scope["headers"]:
-                if name == b"origin":
-                    raw = value if raw is None else raw + b", " + value
-                elif name == b"access-control-request-method":
-                    raw_acrm = value if raw_acrm is None else raw_acrm + b"," + value
-                elif name == b"access-control-request-headers":
-                    raw_acrh = value if not raw_acrh else raw_acrh + b"," + value
-                elif name == b"access-control-request-private-network":
-                    pna = value == b"true"
-        if raw is None:  # not a CORS request: nothing to report
-            await self.inner(scope, receive, send)
-            return
-        reporter = self.reporter
-        try:
-            origin = raw.decode("latin-1")
-            kind = classify(method, origin, raw_acrm)
-            acrm = None if raw_acrm is None else raw_acrm.decode("latin-1")
-            acrh = raw_acrh.decode("latin-1") if raw_acrh else None
-            values = (origin, acrm or "", acrh or "", pna, scope["path"])
-            hook = self.hook
-            if hook is not None and self.policy is not None:
-                path_rule, plan = route(self.policy(), asgi_route_path, scope)
-                decision = ask(plan, kind, *values)
-                if decision is NEEDS_CALLBACK:
-                    verdict = await async_verdict(plan.origin_callback(origin))
-                    decision = decided(plan, kind, verdict, *values)
-                if hook.wants(decision):
-                    hook.emit(kind, method, asgi_route_path(scope), origin, decision, path_rule)
-            candidate: Answer | None = None
-            if reporter is not None:
-                # route() inlined: this runs on every CORS request.
-                policy = reporter.candidate
-                if policy.has_paths:
-                    path_rule, plan = policy.route(asgi_route_path(scope))
-                else:
-                    path_rule, plan = None, policy.plan
-                found = ask(plan, kind, *values)
-                if found is NEEDS_CALLBACK:
-                    verdict = await async_verdict(plan.origin_callback(origin))
-                    found = decided(plan, kind, verdict, *values)
-                candidate = found
-        except Exception:
-            self._once.failed()
-            await self.inner(scope, receive, send)
-            return
-        if reporter is None or candidate is None:
-            await self.inner(scope, receive, send)
-            return
-        observed = False
-        answer = candidate
-
-        async def observing(message: Message) -> None:
-            nonlocal observed
-            if not observed and message["type"] == "http.response.start":
-                observed = True
-                try:
-                    acao, acac = raw_cors(message.get("headers", ()))
-                    status: int = message["status"]
-                    level = reporter.compare(kind, origin, answer, path_rule, status, acao, acac)
-                    if level:
-                        reporter.record(level, kind, method, asgi_route_path(scope), origin, answer, path_rule,
-                                        Sent(status, acao, acac), acrm, acrh)  # fmt: skip
-                except Exception:
-                    self._once.failed()
-            await send(message)
-
-        await self.inner(scope, receive, observing)
+    __call__ = run_asgi_layer
 
 
 # -- composition at construction -------------------------------------------------------
@@ -350,23 +367,9 @@ def layered(cls: type) -> type:
         sub = _LAYERED.get(cls)
         if sub is not None:
             return sub
-        if inspect.iscoroutinefunction(cls.__call__):
-
-            async def acall(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
-                await self.layer(scope, receive, send)
-
-            call: Callable[..., Any] = acall
-        else:
-
-            def call(self: Any, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-                result: Iterable[bytes]
-                if "HTTP_ORIGIN" not in environ:  # not a CORS request: one lookup, one call
-                    result = self.layer.inner(environ, start_response)
-                else:
-                    result = self.layer(environ, start_response)
-                return result
-
-        call.__doc__ = "Run the report-only / decision-event layer around the middleware (see corsware._report)."
+        # The layer's own request function, taking the middleware as its owner (it reads
+        # ``owner.layer``): no call between the server and the layer.
+        call: Callable[..., Any] = run_asgi_layer if inspect.iscoroutinefunction(cls.__call__) else run_wsgi_layer
         namespace = {"__call__": call, "__module__": cls.__module__, "__qualname__": cls.__qualname__,
                      "__doc__": cls.__doc__, "_layered": True}  # fmt: skip
         sub = type(cls.__name__, (cls,), namespace)
