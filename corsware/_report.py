@@ -317,7 +317,7 @@ class Reporter:
     ) -> int:
         """Count one CORS request: what was sent (``status``, ``acao``: the response's
         ``Access-Control-Allow-Origin`` or None, ``acac``: whether it allowed credentials)
-        versus the candidate's ``answer``. Returns the level to :meth:`record` it at, or 0
+        versus the candidate's ``answer``. Returns the level to `record` it at, or 0
         when nothing is to be logged (the common case: an agreement already seen).
 
         ``status`` may be None for an actual request: only a preflight's status decides
@@ -356,7 +356,7 @@ class Reporter:
         request_method: str | None = None,
         request_headers: str | None = None,
     ) -> None:
-        """Log one record at ``level`` (as :meth:`compare` returned it). A preflight's
+        """Log one record at ``level`` (as `compare` returned it). A preflight's
         requested method and headers go into the record (``corsware suggest`` allows what
         was asked for)."""
         preflight = kind is _PREFLIGHT
@@ -398,7 +398,7 @@ class Reporter:
         request_method: str | None = None,
         request_headers: str | None = None,
     ) -> None:
-        """:meth:`compare`, then :meth:`record` when there is something to log."""
+        """`compare`, then `record` when there is something to log."""
         level = self.compare(kind, origin, answer, path_rule, sent.status, sent.acao, sent.acac)
         if level:
             self.record(level, kind, method, path, origin, answer, path_rule, sent, request_method, request_headers)
