@@ -4,9 +4,10 @@ for one scenario.
 Families (each subject is compared with its own family's bare app):
 
 - ``asgi``: a bare ASGI app; a no-op middleware; a no-op that wraps ``send``; corsware;
-  Starlette's ``CORSMiddleware``; ``asgi-cors``.
+  corsware with ``report_only=`` (a candidate equal to the policy: both answers agree, the
+  common case); Starlette's ``CORSMiddleware``; ``asgi-cors``.
 - ``wsgi``: a bare WSGI app; a no-op middleware; a no-op that wraps ``start_response``;
-  corsware.
+  corsware; corsware with ``report_only=``.
 - ``flask``: a Flask app; corsware around it; the same app with ``flask-cors``.
 - ``django``: a Django app; corsware around it; the same app with ``django-cors-headers``.
 """
@@ -34,6 +35,7 @@ LABELS = {
     "noop_wrap": "no-op wrapping send/start_response",
     "static_headers": "fixed CORS headers, no logic",
     "corsware": "corsware",
+    "corsware_report_only": "corsware + report_only",
     "starlette": "Starlette CORSMiddleware",
     "asgi_cors": "asgi-cors",
     "flask_cors": "flask-cors",
@@ -163,6 +165,13 @@ def corsware_policy(scenario: Scenario) -> CORSPolicy:
         expose_headers=list(EXPOSE_HEADERS),
         max_age=MAX_AGE,
     )
+
+
+def report_only_candidate(scenario: Scenario) -> CORSPolicy:
+    """The candidate of the ``corsware + report_only`` subject: a policy equal to the one
+    enforced (its own object, with its own caches), so every answer agrees and nothing is
+    logged, which is what report-only costs on the requests that do not change."""
+    return CORSPolicy.from_mapping(corsware_policy(scenario).describe())
 
 
 def _peer_regexes(scenario: Scenario) -> list[str]:
@@ -316,6 +325,7 @@ def family(name: str, scenario: Scenario) -> list[Subject]:
             "noop": NoopASGI(bare_asgi),
             "noop_wrap": NoopWrapASGI(bare_asgi),
             "corsware": CorswareASGI(bare_asgi, policy=policy),
+            "corsware_report_only": CorswareASGI(bare_asgi, policy=policy, report_only=report_only_candidate(scenario)),
             "starlette": starlette_cors(bare_asgi, scenario),
             "asgi_cors": asgi_cors(bare_asgi, scenario),
         }
@@ -326,6 +336,7 @@ def family(name: str, scenario: Scenario) -> list[Subject]:
             "noop": NoopWSGI(bare_wsgi),
             "noop_wrap": NoopWrapWSGI(bare_wsgi),
             "corsware": CorswareWSGI(bare_wsgi, policy=policy),
+            "corsware_report_only": CorswareWSGI(bare_wsgi, policy=policy, report_only=report_only_candidate(scenario)),
         }
         return [Subject(name, key, app, "wsgi") for key, app in apps.items()]
     if name == "flask":

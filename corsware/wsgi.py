@@ -56,7 +56,7 @@ class CORSMiddleware(MiddlewareBase):
     given without ``policy=`` or policy keywords, corsware enforces nothing and only reports
     (see docs/tighten.md). ``on_decision=hook`` is called with a ``corsware.DecisionEvent``
     for each refusal (each CORS decision with ``on_decision_all=True``); it costs one more
-    ``policy.evaluate`` per CORS request. Both are composed when the middleware is built: a
+    cached decision per CORS request. Both are composed when the middleware is built: a
     middleware without them runs exactly as before.
     """
 

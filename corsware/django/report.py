@@ -19,19 +19,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from .._decision import RequestKind, classify
 from .._errors import CORSConfigError
 from .._report import Reporter, Sent
-from .._report_layers import Once
+from .._report_layers import Once, decide, route
 from .conf import KNOWN_SETTINGS
 
 __all__ = ["REPORT_ONLY_SETTING", "with_report_only"]
 
 REPORT_ONLY_SETTING: Final = "CORSWARE_REPORT_ONLY"
-_REQUEST_HEADERS: Final = (
-    ("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "Access-Control-Request-Method"),
-    ("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "Access-Control-Request-Headers"),
-    ("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK", "Access-Control-Request-Private-Network"),
-)
+_PREFLIGHT: Final = RequestKind.PREFLIGHT
 _CLASSES: dict[type, type] = {}
 _FAILURES: Final = Once("Django report-only layer")
 _LOCK: Final = threading.Lock()
@@ -77,21 +74,29 @@ class _ReportOnly:
         origin = meta.get("HTTP_ORIGIN")
         if origin is None:  # not a CORS request: nothing to report
             return None
-        headers = [("Origin", origin)] + [(name, meta[key]) for key, name in _REQUEST_HEADERS if key in meta]
-        method = request.method or "GET"
-        path = request.path_info
         try:
-            return method, path, origin, self.report.candidate.evaluate(method, path, headers), headers
+            method = request.method or "GET"
+            acrm: str | None = meta.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+            kind = classify(method, origin, acrm)
+            acrh: str | None = None
+            pna = False
+            if kind is _PREFLIGHT:
+                acrh = meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+                pna = meta.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
+            path = request.path_info  # already the route path (decoded by Django)
+            path_rule, plan = route(self.report.candidate, str, path)
+            answer = decide(plan, kind, origin, acrm or "", acrh or "", pna, path)
         except Exception:
             _FAILURES.failed()
             return None
+        return kind, method, path, origin, answer, path_rule, acrm, acrh
 
     def _observe(self, seen: tuple[Any, ...] | None, response: HttpResponseBase) -> None:
         if seen is None:
             return
-        method, path, origin, decision, headers = seen
+        kind, method, path, origin, answer, path_rule, acrm, acrh = seen
         try:
-            self.report.observe(method, path, origin, decision, _sent(response), headers)
+            self.report.observe(kind, method, path, origin, answer, path_rule, _sent(response), acrm, acrh)
         except Exception:
             _FAILURES.failed()
 

@@ -168,20 +168,17 @@ def test_without_report_only_the_middleware_is_the_plain_class() -> None:
 
 
 class CountingPolicy:
-    """Stands in for the candidate: counts evaluations."""
+    """Stands in for the candidate: counts the decisions asked of it (a plan taken for a
+    request through the request-time API, or an ``evaluate``)."""
 
     def __init__(self, policy: CORSPolicy) -> None:
         self.policy = policy
         self.calls = 0
-        self.has_async_callback = False
 
-    def evaluate(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.policy.evaluate(*args)
-
-    async def aevaluate(self, *args: Any) -> Any:
-        self.calls += 1
-        return await self.policy.aevaluate(*args)
+    def __getattr__(self, name: str) -> Any:
+        if name in ("plan", "route", "evaluate", "aevaluate"):
+            self.calls += 1
+        return getattr(self.policy, name)
 
 
 @pytest.mark.parametrize("kind", ["wsgi", "asgi"])
@@ -394,3 +391,86 @@ def test_django_report_only_setting() -> None:
             middleware = middleware.get_response  # type: ignore[attr-defined]
         assert middleware.enforcing
         assert [(r["origin"], r["outcome"]) for r in middleware.report.tally()] == [(ADMIN, "would_refuse")]
+
+
+# -- the request-time API: no evaluate() per request, the same answers as evaluate() --------
+
+
+def _sync_allow_app(origin: str) -> bool:
+    return origin == APP
+
+
+async def _async_allow_app(origin: str) -> bool:
+    return origin == APP
+
+
+# (candidate, method, path, request headers): each decided by the layer as evaluate() decides it.
+AS_EVALUATE = [
+    pytest.param(CANDIDATE, "GET", "/x", {"Origin": APP}, id="exact-origin"),
+    pytest.param(CANDIDATE, "GET", "/x", {"Origin": EVIL}, id="refused-origin"),
+    pytest.param(CANDIDATE, "OPTIONS", "/x", {"Origin": APP, "Access-Control-Request-Method": "DELETE"},
+                 id="preflight-method-refused"),
+    pytest.param({"allow_origins": ["https://*.example.com"]}, "OPTIONS", "/x",
+                 {"Origin": ADMIN, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "x-a"},
+                 id="preflight-pattern-header-refused"),
+    pytest.param({"allow_origins": [ADMIN], "paths": {"/api/*": {"allow_origins": [APP]}}}, "GET", "/api/me",
+                 {"Origin": APP}, id="path-rule"),
+    pytest.param({"allow_origins": [ADMIN], "paths": {"/api/*": {"allow_origins": [APP]}}}, "GET", "/api//me",
+                 {"Origin": APP}, id="ambiguous-path"),
+    pytest.param({"allow_origin_callback": _sync_allow_app}, "GET", "/x", {"Origin": APP}, id="sync-callback"),
+    pytest.param({"allow_origin_callback": _sync_allow_app}, "OPTIONS", "/x",
+                 {"Origin": EVIL, "Access-Control-Request-Method": "GET"}, id="sync-callback-preflight"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("candidate", "method", "path", "headers"), AS_EVALUATE)
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_report_only_decides_as_evaluate_without_calling_it(
+    kind: str,
+    candidate: dict[str, Any],
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    records: list[dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The layers use the core's request-time API (cached answers), never ``evaluate()``
+    per request (issue 16: report-only costs one cached decision), and decide the same."""
+    policy = CORSPolicy.from_mapping({k: v for k, v in candidate.items() if k != "allow_origin_callback"})
+    if "allow_origin_callback" in candidate:
+        policy = policy.replace(allow_origin_callback=candidate["allow_origin_callback"])
+    expected = policy.evaluate(method, path, list(headers.items()))
+    events: list[DecisionEvent] = []
+
+    def no_evaluate(*args: Any) -> Any:
+        raise AssertionError("evaluate() per request")
+
+    monkeypatch.setattr(CORSPolicy, "evaluate", no_evaluate)
+    monkeypatch.setattr(CORSPolicy, "aevaluate", no_evaluate)
+    options: dict[str, Any] = {"policy": policy, "report_only": policy, "on_decision": events.append,
+                               "on_decision_all": True}  # fmt: skip
+    if kind == "wsgi":
+        mw: Any = cw_wsgi.CORSMiddleware(no_cors, **options)
+        wsgi_call(mw, method, path, headers)
+    else:
+        mw = cw_asgi.CORSMiddleware(reflect_any_asgi, **options)
+        asgi_call(mw, method, path, headers)
+    rows = mw.report.tally()
+    assert [(r["outcome"], r["reason"], r["path_rule"]) for r in rows] == [
+        ("same", expected.reason, expected.path_rule)
+    ]
+    assert [(e.kind, e.allowed, e.reason, e.rule, e.path_rule, e.status) for e in events] == [
+        (expected.kind.value, expected.allowed, expected.reason, expected.rule, expected.path_rule, expected.status)
+    ]
+    candidate_record = records[0]["candidate"]
+    assert (candidate_record["allowed"], candidate_record["acao"], candidate_record["rule"]) == (
+        expected.allowed, expected.header("Access-Control-Allow-Origin"), expected.rule,
+    )  # fmt: skip
+
+
+def test_asgi_report_only_awaits_an_async_candidate_callback(records: list[dict[str, Any]]) -> None:
+    candidate = CORSPolicy(allow_origin_callback=_async_allow_app, allow_credentials=True)
+    mw = cw_asgi.CORSMiddleware(reflect_any_asgi, report_only=candidate)
+    asgi_call(mw, "GET", "/", {"Origin": APP})
+    asgi_call(mw, "GET", "/", {"Origin": EVIL})
+    assert sorted((r["origin"], r["outcome"]) for r in mw.report.tally()) == [(APP, "same"), (EVIL, "would_refuse")]
