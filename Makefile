@@ -33,9 +33,10 @@ system-deps:
 # measured at 94% with the core's own tests alone, so the gate leaves a few points of room.
 COVERAGE_GATE ?= 90
 
+# pytest-cov measures with the [tool.coverage] settings and prints the report before
+# pytest's own summary, which stays the closing line of the run.
 unit: $(STAMP) system-deps
-	$(PY) -m coverage run -m pytest -q
-	$(PY) -m coverage report --fail-under=$(COVERAGE_GATE)
+	$(PY) -m pytest -q --cov --cov-report=term --cov-fail-under=$(COVERAGE_GATE)
 
 # The documentation site: strict, so a broken link, a missing page or a bad docstring fails.
 # English (mkdocs.yml, docs/ -> site/), then Chinese (mkdocs.zh.yml, docs/zh/ -> site/zh/).
