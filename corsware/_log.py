@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-__all__ = ["escape", "logger"]
+__all__ = ["escape", "log_build_failure", "logger"]
 
 logger = logging.getLogger("corsware")
 
@@ -31,3 +31,25 @@ def escape(value: str | None) -> str:
         extra = f"...(+{len(value) - _MAX_LOGGED} chars)"
         value = value[:_MAX_LOGGED]
     return '"' + value.translate(_ESCAPES) + '"' + extra
+
+
+def log_build_failure(middleware: object, exc: Exception) -> None:
+    """Log why a middleware could not be built, at ERROR, with the problem list.
+
+    Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan start-up, and
+    uvicorn's default ``lifespan="auto"`` turns an exception there into one INFO line ("ASGI
+    'lifespan' protocol appears unsupported") and keeps serving: every request then fails
+    with a 500. So the problem is logged on every attempt, before the exception goes on to
+    whoever built the middleware (a misspelt keyword included, see ``corsware._keywords``).
+    """
+    name = f"{type(middleware).__module__}.{type(middleware).__qualname__}"
+    logger.error(
+        "%s could not be built, so every request through it fails until this is fixed: %s\n"
+        "Build the policy at import time, where an error stops the program: "
+        "policy = corsware.CORSPolicy(...), then %s(app, policy=policy) "
+        "or app.add_middleware(%s, policy=policy).",
+        name,
+        exc,
+        name,
+        name,
+    )

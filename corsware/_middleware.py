@@ -3,16 +3,19 @@ atomic policy replacement, and the run-time debug switch."""
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._errors import CORSConfigError
-from ._log import logger
+from ._log import log_build_failure
 from ._policy import CORSPolicy
 
 if TYPE_CHECKING:
-    from ._report import Reporter
+    from typing_extensions import Self
+
+    from ._report import DecisionEvent, Reporter
 
 __all__ = ["MiddlewareBase", "PolicyOptions", "log_build_failure"]
 
@@ -36,26 +39,8 @@ class PolicyOptions(TypedDict, total=False):
     preflight_cache_size: int
 
 
-def log_build_failure(middleware: object, exc: Exception) -> None:
-    """Log why a middleware could not be built, at ERROR, with the problem list.
-
-    Starlette builds ``app.add_middleware(...)`` lazily, during the lifespan start-up, and
-    uvicorn's default ``lifespan="auto"`` turns an exception there into one INFO line ("ASGI
-    'lifespan' protocol appears unsupported") and keeps serving: every request then fails
-    with a 500. So the problem is logged on every attempt, before the exception goes on to
-    whoever built the middleware (a misspelt keyword included, see ``corsware._keywords``).
-    """
-    name = f"{type(middleware).__module__}.{type(middleware).__qualname__}"
-    logger.error(
-        "%s could not be built, so every request through it fails until this is fixed: %s\n"
-        "Build the policy at import time, where an error stops the program: "
-        "policy = corsware.CORSPolicy(...), then %s(app, policy=policy) "
-        "or app.add_middleware(%s, policy=policy).",
-        name,
-        exc,
-        name,
-        name,
-    )
+def _wants_layers(report_only: object, on_decision: object, on_decision_all: object) -> bool:
+    return report_only is not None or bool(on_decision) or bool(on_decision_all)
 
 
 class MiddlewareBase:
@@ -72,6 +57,39 @@ class MiddlewareBase:
     #: False when built with ``report_only=`` and neither ``policy=`` nor policy keywords:
     #: then the middleware changes nothing and only reports.
     enforcing: bool = True
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        """A middleware built with ``report_only=`` or ``on_decision=`` is an instance of a
+        subclass whose ``__call__`` runs that layer (``corsware._report_layers``); without
+        them it is its own class, unchanged."""
+        if _wants_layers(kwargs.get("report_only"), kwargs.get("on_decision"), kwargs.get("on_decision_all")):
+            from ._report_layers import layered
+
+            return super().__new__(layered(cls))
+        return super().__new__(cls)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Introspection (help(), IDEs, inspect.signature, Starlette's add_middleware) shows
+        # the adapter's __init__ keywords, not the catch-all of __new__ above.
+        super().__init_subclass__(**kwargs)
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        cls.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+
+    def compose_layers(
+        self,
+        *,
+        enforcing: bool,
+        report_only: CORSPolicy | Mapping[str, Any] | None,
+        on_decision: Callable[[DecisionEvent], object] | None,
+        on_decision_all: bool,
+    ) -> None:
+        """Attach the report-only / decision-event layer (``corsware._report``), once, when
+        the adapter was built with one; a middleware without them runs exactly as before."""
+        if _wants_layers(report_only, on_decision, on_decision_all):
+            from ._report_layers import attach
+
+            attach(self, enforcing=enforcing, report_only=report_only, on_decision=on_decision,
+                   on_decision_all=on_decision_all)  # fmt: skip
 
     def __init__(self, policy: CORSPolicy | None = None, *, debug: bool = False, **options: Any) -> None:
         try:
@@ -94,7 +112,6 @@ class MiddlewareBase:
         self.debug = debug
 
     #: True for adapters that cannot await an async origin callback (WSGI).
-    #: Whether the adapter can only call (not await) an origin callback (WSGI).
     sync_only = False
 
     @property

@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from ._decision import NEEDS_CALLBACK, NeedsCallback, Plan, RequestKind, async_verdict, classify, sync_verdict
 from ._errors import CORSConfigError
-from ._log import logger
-from ._middleware import MiddlewareBase, log_build_failure
+from ._log import log_build_failure, logger
 from ._paths import asgi_route_path, wsgi_route_path
 from ._policy import CORSPolicy
 from ._report import Answer, DecisionHook, Reporter, Sent
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from ._middleware import MiddlewareBase
     from .asgi import Message, Receive, Scope, Send
 
 __all__ = [

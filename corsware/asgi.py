@@ -7,7 +7,6 @@ It only translates the scope and messages to the policy core and back.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
@@ -32,7 +31,7 @@ from ._paths import asgi_route_path
 from ._policy import OPTION_NAMES, CORSPolicy
 
 if TYPE_CHECKING:
-    from typing_extensions import Self, Unpack
+    from typing_extensions import Unpack
 
     from ._report import DecisionEvent
 
@@ -91,16 +90,6 @@ class CORSMiddleware(MiddlewareBase):
     middleware without them runs exactly as before.
     """
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """A middleware built with ``report_only=`` or ``on_decision=`` is an instance of a
-        subclass whose ``__call__`` runs that layer (``corsware._report_layers``); without
-        them it is this class, unchanged."""
-        if kwargs.get("report_only") is not None or kwargs.get("on_decision") or kwargs.get("on_decision_all"):
-            from ._report_layers import layered
-
-            return super().__new__(layered(cls))
-        return super().__new__(cls)
-
     @check_keywords("a corsware.asgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
         self,
@@ -118,12 +107,12 @@ class CORSMiddleware(MiddlewareBase):
         self.app = app
         warn_framework_cors(app, "corsware.asgi.CORSMiddleware")
         self.check_websocket_origin = check_websocket_origin
-        if report_only is not None or on_decision is not None or on_decision_all:
-            # Composed here, once: the report-only / decision-event layer (corsware._report).
-            from ._report_layers import attach
-
-            attach(self, enforcing=policy is not None or bool(options) or report_only is None,
-                   report_only=report_only, on_decision=on_decision, on_decision_all=on_decision_all)  # fmt: skip
+        self.compose_layers(
+            enforcing=policy is not None or bool(options) or report_only is None,
+            report_only=report_only,
+            on_decision=on_decision,
+            on_decision_all=on_decision_all,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -230,12 +219,6 @@ class CORSMiddleware(MiddlewareBase):
         message = await receive()
         if message["type"] == "websocket.connect":
             await send({"type": "websocket.close", "code": 1008})
-
-
-# Introspection (help(), IDEs, inspect.signature) shows __init__'s keywords, not the
-# catch-all of __new__, which only picks the report-only subclass.
-_INIT_PARAMETERS = list(inspect.signature(CORSMiddleware.__init__).parameters.values())[1:]
-CORSMiddleware.__signature__ = inspect.Signature(_INIT_PARAMETERS)  # type: ignore[attr-defined]
 
 
 # -- mounting by import string / environment (``uvicorn --factory``) ---------------------

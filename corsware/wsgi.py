@@ -7,7 +7,6 @@ decides, this module applies.
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,7 +25,7 @@ from ._policy import OPTION_NAMES, CORSPolicy
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from typing_extensions import Self, Unpack
+    from typing_extensions import Unpack
 
     from ._report import DecisionEvent
 
@@ -62,16 +61,6 @@ class CORSMiddleware(MiddlewareBase):
 
     sync_only = True
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        """A middleware built with ``report_only=`` or ``on_decision=`` is an instance of a
-        subclass whose ``__call__`` runs that layer (``corsware._report_layers``); without
-        them it is this class, unchanged."""
-        if kwargs.get("report_only") is not None or kwargs.get("on_decision") or kwargs.get("on_decision_all"):
-            from ._report_layers import layered
-
-            return super().__new__(layered(cls))
-        return super().__new__(cls)
-
     @check_keywords("a corsware.wsgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
         self,
@@ -87,12 +76,12 @@ class CORSMiddleware(MiddlewareBase):
         super().__init__(policy, debug=debug, **options)
         self.app = app
         warn_framework_cors(app, "corsware.wsgi.CORSMiddleware")
-        if report_only is not None or on_decision is not None or on_decision_all:
-            # Composed here, once: the report-only / decision-event layer (corsware._report).
-            from ._report_layers import attach
-
-            attach(self, enforcing=policy is not None or bool(options) or report_only is None,
-                   report_only=report_only, on_decision=on_decision, on_decision_all=on_decision_all)  # fmt: skip
+        self.compose_layers(
+            enforcing=policy is not None or bool(options) or report_only is None,
+            report_only=report_only,
+            on_decision=on_decision,
+            on_decision_all=on_decision_all,
+        )
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all
@@ -214,12 +203,6 @@ class GuardedBody:
         close = getattr(self._iterable, "close", None)
         if close is not None:
             close()
-
-
-# Introspection (help(), IDEs, inspect.signature) shows __init__'s keywords, not the
-# catch-all of __new__, which only picks the report-only subclass.
-_INIT_PARAMETERS = list(inspect.signature(CORSMiddleware.__init__).parameters.values())[1:]
-CORSMiddleware.__signature__ = inspect.Signature(_INIT_PARAMETERS)  # type: ignore[attr-defined]
 
 
 # -- mounting by import string / environment (gunicorn and uWSGI factories) ------------
