@@ -435,7 +435,7 @@ def test_report_only_decides_as_evaluate_without_calling_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The layers use the core's request-time API (cached answers), never ``evaluate()``
-    per request (issue 16: report-only costs one cached decision), and decide the same."""
+    per request (report-only costs about one cached decision: docs/tighten.md), and decide the same."""
     policy = CORSPolicy.from_mapping({k: v for k, v in candidate.items() if k != "allow_origin_callback"})
     if "allow_origin_callback" in candidate:
         policy = policy.replace(allow_origin_callback=candidate["allow_origin_callback"])
