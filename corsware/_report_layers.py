@@ -149,6 +149,28 @@ def status_code(status_line: str) -> int:
         return 0
 
 
+class _Layer:
+    """What both layers hold: the app they wrap, the reporter, the decision hook and the
+    enforced policy it reads; ``__call__`` is the WSGI or ASGI runner."""
+
+    def __init__(
+        self,
+        inner: Any,
+        *,
+        reporter: Reporter | None = None,
+        hook: DecisionHook | None = None,
+        policy: Callable[[], CORSPolicy] | None = None,
+    ) -> None:
+        if hook is not None and policy is None:
+            raise TypeError("a decision hook needs the enforced policy")
+        self.inner = inner
+        self.reporter = reporter
+        self.hook = hook
+        self.policy = policy
+        self.failures = Once("report-only layer")
+        self.layer = self  # what the runner reads from its owner
+
+
 def run_wsgi_layer(owner: Any, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """The WSGI layer's request handling; ``owner.layer`` is the :class:`WSGILayer` (the
     layer itself, or the middleware whose ``__call__`` this is: one call per request)."""
@@ -218,27 +240,11 @@ def run_wsgi_layer(owner: Any, environ: WSGIEnvironment, start_response: StartRe
     return layer.inner(environ, observing)
 
 
-class WSGILayer:
+class WSGILayer(_Layer):
     """Reports (``reporter``) and emits decision events (``hook``, on the decisions of
     ``policy()``) around ``inner``, a WSGI app; never changes what ``inner`` answers."""
 
-    def __init__(
-        self,
-        inner: WSGIApplication,
-        *,
-        reporter: Reporter | None = None,
-        hook: DecisionHook | None = None,
-        policy: Callable[[], CORSPolicy] | None = None,
-    ) -> None:
-        if hook is not None and policy is None:
-            raise TypeError("a decision hook needs the enforced policy")
-        self.inner = inner
-        self.reporter = reporter
-        self.hook = hook
-        self.policy = policy
-        self.failures = Once("report-only layer")
-        self.layer = self  # what run_wsgi_layer reads from its owner
-
+    inner: WSGIApplication
     __call__ = run_wsgi_layer
 
 
@@ -332,26 +338,10 @@ async def run_asgi_layer(owner: Any, scope: Scope, receive: Receive, send: Send)
     await layer.inner(scope, receive, observing)
 
 
-class ASGILayer:
+class ASGILayer(_Layer):
     """The ASGI twin of :class:`WSGILayer` (async origin callbacks are awaited)."""
 
-    def __init__(
-        self,
-        inner: Callable[[Scope, Receive, Send], Any],
-        *,
-        reporter: Reporter | None = None,
-        hook: DecisionHook | None = None,
-        policy: Callable[[], CORSPolicy] | None = None,
-    ) -> None:
-        if hook is not None and policy is None:
-            raise TypeError("a decision hook needs the enforced policy")
-        self.inner = inner
-        self.reporter = reporter
-        self.hook = hook
-        self.policy = policy
-        self.failures = Once("report-only layer")
-        self.layer = self  # what run_asgi_layer reads from its owner
-
+    inner: Callable[[Scope, Receive, Send], Any]
     __call__ = run_asgi_layer
 
 
