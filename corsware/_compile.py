@@ -7,11 +7,19 @@ decisions, as methods of :class:`~corsware._decision.Plan` (a :class:`CompiledPl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Final, NamedTuple
 
 from ._cache import CacheBudget, PreflightCache
-from ._headers import MAX_REQUEST_METHOD_LENGTH, SAFELISTED_METHODS, SAFELISTED_REQUEST_HEADERS, is_token
+from ._headers import (
+    BYTES_CODEC,
+    MAX_REQUEST_METHOD_LENGTH,
+    SAFELISTED_METHODS,
+    SAFELISTED_REQUEST_HEADERS,
+    STR_CODEC,
+    is_token,
+    merge_response_headers,
+)
 from ._origins import OriginMatcher
 from ._settings import Settings
 
@@ -70,6 +78,38 @@ class Addition(NamedTuple):
     rule: str | None
     text_tail: Pairs
     raw_tail: RawPairs
+
+    # The header merge rule, in one place: the adapters call these on the app's response
+    # headers. Each has a fast path: when no app header can clash, the result is the app's
+    # headers followed by the pre-built tail (``Vary`` then the CORS headers), which is what
+    # the general merge (``merge_response_headers``) returns for them, in one copy
+    # (tests/core/test_fast_paths.py ``test_merge_fast_path_matches_reference``). A header
+    # might clash when its name starts with a/A/v/V (it may be ``Vary`` or
+    # ``Access-Control-*``) or is empty (or, under ASGI, not bytes); testing the first
+    # character is far cheaper than slicing or ``lower()``.
+
+    def merged_text(self, app_headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The app's WSGI response headers with these merged in (``Vary`` joined)."""
+        if type(app_headers) is not list:
+            app_headers = list(app_headers)
+        for name, _ in app_headers:
+            if name[:1] in "aAvV":  # also true for an empty name
+                return merge_response_headers(app_headers, self.text, self.vary_text, STR_CODEC)
+        return [*app_headers, *self.text_tail]
+
+    def merged_raw(self, app_headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """The app's ASGI response headers with these merged in (``Vary`` joined)."""
+        if type(app_headers) is not list:
+            app_headers = list(app_headers)
+        try:
+            for name, _ in app_headers:
+                if name[0] in b"aAvV":  # an int compared: no allocation
+                    break
+            else:
+                return [*app_headers, *self.raw_tail]
+        except (IndexError, TypeError):  # an empty or non-bytes name
+            pass
+        return merge_response_headers(app_headers, self.raw, self.vary_raw, BYTES_CODEC)
 
 
 class PreflightAnswer(NamedTuple):

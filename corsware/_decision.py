@@ -51,7 +51,7 @@ Fast paths, each proven equal to its reference by a property test:
   Fetch steps below): tests/core/test_fast_paths.py ``test_fast_preflight_matches_reference``;
 - the per-origin memo ``_seen`` vs ``OriginMatcher.static_rule``: tests/core/test_fast_paths.py
   and tests/security/test_props_origins.py;
-- the header-merge fast paths (``merge_raw``/``merge_text``) vs ``merge_response_headers``:
+- the header-merge fast paths (``Addition.merged_raw``/``merged_text``) vs ``merge_response_headers``:
   tests/core/test_fast_paths.py and tests/security/test_props_headers.py.
 """
 
@@ -63,7 +63,7 @@ import operator
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 from . import _reasons as R
 from ._compile import (
@@ -150,7 +150,7 @@ class NeedsCallback(Enum):
     NEEDS_CALLBACK = "needs-callback"
 
 
-#: Returned by ``for_origin``/``for_preflight``/``for_websocket``: call
+#: Returned by ``for_request``/``for_origin``/``for_preflight``/``for_websocket``: call
 #: ``plan.origin_callback(origin)``, then the matching ``*_decided`` method.
 NEEDS_CALLBACK: Final = NeedsCallback.NEEDS_CALLBACK
 
@@ -221,11 +221,132 @@ class Plan(CompiledPlan):
 
     # -- actual requests (Fetch §"CORS check", https://fetch.spec.whatwg.org/#cors-check) --
 
+    def for_request(
+        self,
+        method: str | None,
+        origin: str | None,
+        request_method: str | None,
+        request_headers: str = "",
+        private_network: bool = False,
+        debug: bool = False,
+        path: str = "",
+    ) -> Addition | PreflightAnswer | Literal[NeedsCallback.NEEDS_CALLBACK] | None:
+        """The answer to any request, in one call: the adapters' entry point.
+
+        - None: not a CORS request, and the policy adds nothing: pass it on untouched;
+        - an :class:`~corsware._compile.Addition`: headers to merge into the app's response
+          (an actual CORS request, or one without ``Origin`` when the answers vary by it);
+        - a :class:`~corsware._compile.PreflightAnswer`: the whole response to a
+          CORS-preflight request, which never reaches the app;
+        - :data:`NEEDS_CALLBACK`: call ``origin_callback(origin)``, then
+          :meth:`for_request_decided`.
+
+        ``request_headers`` and ``private_network`` matter only to a preflight. The request
+        is classified as :func:`classify` does; its three tests are written here again on
+        purpose (one call per request instead of two is a measurable share of the cost),
+        and tests/core/test_fast_paths.py ``test_for_request_matches_reference`` proves
+        that this answers exactly as ``classify`` followed by ``for_origin`` or
+        ``for_preflight`` (the reference entry points, for callers that know the kind).
+        """
+        if origin is None:
+            return self.no_origin
+        if request_method is None or method != PREFLIGHT_METHOD:
+            found = self._exact_get(origin)
+            if found is not None:
+                return found
+            return self._for_unlisted(origin, path)
+        # A CORS-preflight request (Fetch §"CORS-preflight fetch",
+        # https://fetch.spec.whatwg.org/#cors-preflight-fetch).
+        key = (origin, request_method, request_headers, private_network, debug)
+        # Checked before any lookup too: hashing a 1 MiB header list would cost more than
+        # refusing it (such a list is refused by its length alone).
+        cacheable = len(origin) + len(request_method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
+        answer = self._cache_get(key) if cacheable else None
+        if answer is None:
+            answer = self._fast(origin, request_method, request_headers, private_network)
+            if answer is None or (debug and not answer.allowed):  # debug refusals name what is missing
+                rule = self.matcher.static_rule(origin)
+                if rule is None and self._has_callback:
+                    return NEEDS_CALLBACK
+                answer = self._preflight(
+                    origin, rule, request_method, request_headers, private_network, debug, shared=True
+                )
+            elif answer.allowed:
+                if cacheable:
+                    self.cache.put(key, answer)
+                return answer
+            # Oversized keys are not cached, which bounds the cache's memory; nor refusals
+            # in debug mode, whose headers echo the request and its detail (several KiB
+            # each): debug mode is for development, where computing them again is cheap.
+            if cacheable and (answer.allowed or not debug):
+                self.cache.put(key, answer)
+        elif answer.allowed:
+            return answer
+        if not answer.allowed and logger.isEnabledFor(_DEBUG):
+            _log_refused(self.explain(answer, origin, request_method, request_headers, private_network),
+                         answer, origin, request_method, request_headers, path)  # fmt: skip
+        return answer
+
+    def for_raw_request(
+        self,
+        method: str | None,
+        origin: bytes | None,
+        request_method: bytes | None,
+        request_headers: bytes = b"",
+        private_network: bool = False,
+        debug: bool = False,
+        path: str = "",
+    ) -> Addition | PreflightAnswer | Literal[NeedsCallback.NEEDS_CALLBACK] | None:
+        """:meth:`for_request` for values as ASGI servers give them (latin-1 bytes): an
+        exact origin of an actual request is found without decoding it."""
+        if origin is None:
+            return self.no_origin
+        if request_method is None or method != PREFLIGHT_METHOD:
+            found = self._exact_raw_get(origin)
+            if found is not None:
+                return found
+            return self._for_unlisted(origin.decode("latin-1"), path)
+        return self.for_request(
+            method,
+            origin.decode("latin-1"),
+            request_method.decode("latin-1"),
+            request_headers.decode("latin-1"),
+            private_network,
+            debug,
+            path,
+        )
+
+    def for_request_decided(
+        self,
+        allowed: bool,
+        method: str | None,
+        origin: str,
+        request_method: str | None,
+        request_headers: str = "",
+        private_network: bool = False,
+        debug: bool = False,
+        path: str = "",
+    ) -> Addition | PreflightAnswer:
+        """:meth:`for_request` once the origin callback said ``allowed`` (never cached)."""
+        if classify(method, origin, request_method) is _PREFLIGHT:
+            assert request_method is not None  # noqa: S101 - what classify() tested
+            return self.for_preflight_decided(origin, allowed, request_method, request_headers, private_network,
+                                              debug, path)  # fmt: skip
+        return self.for_origin_decided(origin, allowed, path)
+
     def for_origin(self, origin: str, path: str = "") -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
-        """Headers for an actual CORS request from ``origin``, or :data:`NEEDS_CALLBACK`."""
-        found = self._exact_get(origin)
-        if found is not None:
-            return found
+        """Headers for an actual CORS request from ``origin``, or :data:`NEEDS_CALLBACK`:
+        :meth:`for_request` for a caller that knows the request is not a preflight."""
+        return cast("Addition | Literal[NeedsCallback.NEEDS_CALLBACK]", self.for_request(None, origin, None, path=path))
+
+    def for_raw_origin(self, origin: bytes, path: str = "") -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        """:meth:`for_origin` for an ``Origin`` as ASGI servers give it (latin-1 bytes)."""
+        answer = self.for_raw_request(None, origin, None, path=path)
+        return cast("Addition | Literal[NeedsCallback.NEEDS_CALLBACK]", answer)
+
+    def _for_unlisted(self, origin: str, path: str) -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
+        """An actual request's answer for an origin that is not listed exactly: the memo
+        of earlier answers, else the patterns and regexes (then remembered)."""
         found = self._seen_get(origin)
         if found is not None:
             if not found.allowed and logger.isEnabledFor(_DEBUG):
@@ -235,13 +356,6 @@ class Plan(CompiledPlan):
         if rule is None and self._has_callback:
             return NEEDS_CALLBACK
         return self._actual_answer(origin, rule, path, remember=True)
-
-    def for_raw_origin(self, origin: bytes, path: str = "") -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
-        """:meth:`for_origin` for an ``Origin`` as ASGI servers give it (latin-1 bytes)."""
-        found = self._exact_raw_get(origin)
-        if found is not None:
-            return found
-        return self.for_origin(origin.decode("latin-1"), path)
 
     def for_origin_decided(self, origin: str, allowed: bool, path: str = "") -> Addition:
         """Headers for an actual request once the origin callback said ``allowed``."""
@@ -270,35 +384,11 @@ class Plan(CompiledPlan):
         debug: bool = False,
         path: str = "",
     ) -> PreflightAnswer | Literal[NeedsCallback.NEEDS_CALLBACK]:
-        """The answer to a preflight, or :data:`NEEDS_CALLBACK`
-        (https://fetch.spec.whatwg.org/#cors-preflight-fetch)."""
-        key = (origin, method, request_headers, private_network, debug)
-        # Checked before any lookup too: hashing a 1 MiB header list would cost more than
-        # refusing it (such a list is refused by its length alone).
-        cacheable = len(origin) + len(method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
-        answer = self._cache_get(key) if cacheable else None
-        if answer is None:
-            answer = self._fast(origin, method, request_headers, private_network)
-            if answer is None or (debug and not answer.allowed):  # debug refusals name what is missing
-                rule = self.matcher.static_rule(origin)
-                if rule is None and self._has_callback:
-                    return NEEDS_CALLBACK
-                answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=True)
-            elif answer.allowed:
-                if cacheable:
-                    self.cache.put(key, answer)
-                return answer
-            # Oversized keys are not cached, which bounds the cache's memory; nor refusals
-            # in debug mode, whose headers echo the request and its detail (several KiB
-            # each): debug mode is for development, where computing them again is cheap.
-            if cacheable and (answer.allowed or not debug):
-                self.cache.put(key, answer)
-        elif answer.allowed:
-            return answer
-        if not answer.allowed and logger.isEnabledFor(_DEBUG):
-            _log_refused(self.explain(answer, origin, method, request_headers, private_network),
-                         answer, origin, method, request_headers, path)  # fmt: skip
-        return answer
+        """The answer to a CORS-preflight request (``OPTIONS`` with ``method`` as its
+        ``Access-Control-Request-Method``), or :data:`NEEDS_CALLBACK`: :meth:`for_request`
+        for a caller that already knows the kind (https://fetch.spec.whatwg.org/#cors-preflight-fetch)."""
+        answer = self.for_request(PREFLIGHT_METHOD, origin, method, request_headers, private_network, debug, path)
+        return cast("PreflightAnswer | Literal[NeedsCallback.NEEDS_CALLBACK]", answer)
 
     def for_preflight_decided(
         self,

@@ -21,9 +21,7 @@ __all__ = [
     "VaryCodec",
     "is_token",
     "is_token_list",
-    "merge_raw",
     "merge_response_headers",
-    "merge_text",
     "parse_request_headers",
 ]
 
@@ -162,37 +160,3 @@ def merge_response_headers(
         out.append((codec.out_name, codec.sep.join(vary)))
     out.extend(cors_headers)
     return out
-
-
-def merge_raw(app_headers: Iterable[tuple[bytes, bytes]], add_raw: Sequence[tuple[bytes, bytes]],
-              add_vary: Sequence[bytes], tail: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:  # fmt: skip
-    """:func:`merge_response_headers` for ASGI, with a fast path.
-
-    When no app header can clash, the result is the app's headers followed by the pre-built
-    ``tail`` (``Vary`` then the CORS headers): what the general merge returns for them, in
-    one copy. A header might clash when its name starts with a/A/v/V (it may be ``Vary`` or
-    ``Access-Control-*``) or is empty or not bytes; testing the first byte as an int is far
-    cheaper than slicing or ``lower()``.
-    """
-    if type(app_headers) is not list:
-        app_headers = list(app_headers)
-    try:
-        for name, _ in app_headers:
-            if name[0] in b"aAvV":
-                break
-        else:
-            return [*app_headers, *tail]
-    except (IndexError, TypeError):  # an empty or non-bytes name
-        pass
-    return merge_response_headers(app_headers, add_raw, add_vary, BYTES_CODEC)
-
-
-def merge_text(app_headers: Iterable[tuple[str, str]], add_text: Sequence[tuple[str, str]],
-               add_vary: Sequence[str], tail: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:  # fmt: skip
-    """:func:`merge_response_headers` for WSGI, with the fast path of :func:`merge_raw`."""
-    if type(app_headers) is not list:
-        app_headers = list(app_headers)
-    for name, _ in app_headers:
-        if name[:1] in "aAvV":  # also true for an empty name
-            return merge_response_headers(app_headers, add_text, add_vary, STR_CODEC)
-    return [*app_headers, *tail]

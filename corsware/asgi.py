@@ -11,10 +11,10 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ._compile import Addition
-from ._decision import NEEDS_CALLBACK, PREFLIGHT_METHOD, RequestKind, async_verdict, classify
+from ._compile import Addition, PreflightAnswer
+from ._decision import NEEDS_CALLBACK, PREFLIGHT_METHOD, async_verdict
 from ._frameworks import warn_framework_cors
-from ._headers import BYTES_CODEC, merge_raw, merge_response_headers
+from ._headers import BYTES_CODEC, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
 from ._mount import (
@@ -43,8 +43,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_NOT_CORS: Final = RequestKind.NOT_CORS
-_PREFLIGHT: Final = RequestKind.PREFLIGHT
 _ERROR_BODY: Final = b"Internal Server Error"
 _ERROR_HEADERS: Final = (
     (b"content-type", b"text/plain; charset=utf-8"),
@@ -127,17 +125,19 @@ class CORSMiddleware(MiddlewareBase):
         plan = policy.plan_for(asgi_route_path(scope)) if policy.has_paths else policy.plan
         method = scope["method"]
         origin: bytes | None = None
-        acrm: bytes | None = None
-        acrh = b""
-        pna = False
         if method != PREFLIGHT_METHOD:
-            # Only a preflight needs more than Origin (classify() below decides): the common
-            # case reads one header name per header, no decoding unless needed.
+            # Only a preflight (an OPTIONS request, Fetch §"CORS-preflight request") has
+            # values beyond Origin to read: the common case compares one name per header and
+            # decodes nothing; for_raw_request decides the kind.
             for name, value in scope["headers"]:
                 if name == b"origin":
                     # Two Origin headers make an invalid origin, as when a WSGI server joins them.
                     origin = value if origin is None else origin + b", " + value
+            found = plan.for_raw_request(method, origin, None, b"", False, False, path)
         else:
+            acrm: bytes | None = None
+            acrh = b""
+            pna = False
             for name, value in scope["headers"]:
                 if name == b"origin":
                     origin = value if origin is None else origin + b", " + value
@@ -148,35 +148,28 @@ class CORSMiddleware(MiddlewareBase):
                     acrh = value if not acrh else acrh + b"," + value
                 elif name == b"access-control-request-private-network":
                     pna = value == b"true"
-        kind = classify(method, origin, acrm)
-        if kind is _NOT_CORS:
-            no_origin = plan.no_origin
-            if no_origin is None:
-                await self.app(scope, receive, send)
-                return
-            addition: Addition = no_origin
-        elif kind is _PREFLIGHT:
-            # Answered here, never passed to the app.
-            assert origin is not None  # noqa: S101 - what classify() tested
-            assert acrm is not None  # noqa: S101
-            origin_text = origin.decode("latin-1")
-            acrm_text = acrm.decode("latin-1")
-            acrh_text = acrh.decode("latin-1")
-            answer = plan.for_preflight(origin_text, acrm_text, acrh_text, pna, self.debug, path)
-            if answer is NEEDS_CALLBACK:
-                allowed = await async_verdict(plan.origin_callback(origin_text))
-                answer = plan.for_preflight_decided(origin_text, allowed, acrm_text, acrh_text, pna, self.debug, path)
-            await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.raw)})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        else:
-            assert origin is not None  # noqa: S101 - what classify() tested
-            actual = plan.for_raw_origin(origin, path)
-            if actual is NEEDS_CALLBACK:
+            found = plan.for_raw_request(method, origin, acrm, acrh, pna, self.debug, path)
+            if found is NEEDS_CALLBACK:
+                assert origin is not None  # noqa: S101 - only an Origin is asked about
                 origin_text = origin.decode("latin-1")
                 allowed = await async_verdict(plan.origin_callback(origin_text))
-                actual = plan.for_origin_decided(origin_text, allowed, path)
-            addition = actual
+                found = plan.for_request_decided(allowed, method, origin_text, None if acrm is None else
+                                                 acrm.decode("latin-1"), acrh.decode("latin-1"), pna, self.debug,
+                                                 path)  # fmt: skip
+            if type(found) is PreflightAnswer:
+                # A preflight: answered here, never passed to the app.
+                await send({"type": "http.response.start", "status": found.status, "headers": list(found.raw)})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        if found is NEEDS_CALLBACK:
+            assert origin is not None  # noqa: S101 - only an Origin is asked about
+            origin_text = origin.decode("latin-1")
+            allowed = await async_verdict(plan.origin_callback(origin_text))
+            found = plan.for_origin_decided(origin_text, allowed, path)
+        addition: Addition = found  # type: ignore[assignment]
         # The response, through the app with the CORS headers merged in.
         started = False
 
@@ -184,9 +177,7 @@ class CORSMiddleware(MiddlewareBase):
             nonlocal started
             if not started and message["type"] == "http.response.start":
                 started = True
-                message["headers"] = merge_raw(
-                    message.get("headers", ()), addition.raw, addition.vary_raw, addition.raw_tail
-                )
+                message["headers"] = addition.merged_raw(message.get("headers", ()))
             await send(message)
 
         try:

@@ -12,10 +12,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ._compile import Addition
-from ._decision import NEEDS_CALLBACK, RequestKind, classify, sync_verdict
+from ._compile import Addition, PreflightAnswer
+from ._decision import NEEDS_CALLBACK, sync_verdict
 from ._frameworks import warn_framework_cors
-from ._headers import STR_CODEC, merge_response_headers, merge_text
+from ._headers import STR_CODEC, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
 from ._mount import DEBUG_VAR, MountError, app_from_env, env_flag, report_only_from_env, resolve_app, resolve_policy
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CORSMiddleware"]
 
-_NOT_CORS: Final = RequestKind.NOT_CORS
-_PREFLIGHT: Final = RequestKind.PREFLIGHT
 _STATUS_LINES: Final = {204: "204 No Content", 403: "403 Forbidden"}
 _ERROR_BODY: Final = b"Internal Server Error"
 _ERROR_HEADERS: Final = (
@@ -89,39 +87,32 @@ class CORSMiddleware(MiddlewareBase):
         path = environ.get("PATH_INFO", "")
         plan = policy.plan_for(wsgi_route_path(path)) if policy.has_paths else policy.plan
         origin = environ.get("HTTP_ORIGIN")
-        kind = classify(environ.get("REQUEST_METHOD"), origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"))
-        if kind is _NOT_CORS:
-            # Untouched, unless the policy's answers depend on Origin (then caches must be
-            # told: Vary) or are a static '*'.
-            add = plan.no_origin
-            if add is None:
-                return self.app(environ, start_response)
-        elif kind is _PREFLIGHT:
-            # Answered here, never passed to the app.
-            assert origin is not None  # noqa: S101 - what classify() tested
-            acrm = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+        method = environ.get("REQUEST_METHOD")
+        acrm = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        acrh = ""
+        pna = False
+        if acrm is not None:  # the rest of a preflight's values (for_request reads them only then)
             acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
-            answer = plan.for_preflight(origin, acrm, acrh, pna, self.debug, path)
-            if answer is NEEDS_CALLBACK:
-                allowed = sync_verdict(plan.origin_callback(origin))
-                answer = plan.for_preflight_decided(origin, allowed, acrm, acrh, pna, self.debug, path)
-            start_response(_STATUS_LINES[answer.status], list(answer.text))
+        found = plan.for_request(method, origin, acrm, acrh, pna, self.debug, path)
+        if found is None:
+            return self.app(environ, start_response)
+        if found is NEEDS_CALLBACK:
+            assert origin is not None  # noqa: S101 - only an Origin is asked about
+            allowed = sync_verdict(plan.origin_callback(origin))
+            found = plan.for_request_decided(allowed, method, origin, acrm, acrh, pna, self.debug, path)
+        if type(found) is PreflightAnswer:
+            # A preflight: answered here, never passed to the app.
+            start_response(_STATUS_LINES[found.status], list(found.text))
             return []
-        else:
-            assert origin is not None  # noqa: S101 - what classify() tested
-            actual = plan.for_origin(origin, path)
-            if actual is NEEDS_CALLBACK:
-                actual = plan.for_origin_decided(origin, sync_verdict(plan.origin_callback(origin)), path)
-            add = actual
+        add: Addition = found  # type: ignore[assignment]
         # Respond through the app with the CORS headers merged in.
         started = False
-        found = add
 
         def cors_start_response(status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None) -> Any:
             nonlocal started
             started = True
-            merged = merge_text(headers, found.text, found.vary_text, found.text_tail)
+            merged = add.merged_text(headers)
             if exc_info is None:
                 return start_response(status, merged)
             return start_response(status, merged, exc_info)
@@ -131,12 +122,12 @@ class CORSMiddleware(MiddlewareBase):
         except Exception:
             if started:
                 raise
-            return _error_response(start_response, found)
+            return _error_response(start_response, add)
         if started:
             return result
         # The app returned an iterable that will call start_response lazily (a generator):
         # guard its first step too.
-        return GuardedBody(result, lambda: started, lambda _exc: _error_response(start_response, found))
+        return GuardedBody(result, lambda: started, lambda _exc: _error_response(start_response, add))
 
 
 def _error_response(start_response: StartResponse, add: Addition) -> Iterable[bytes]:

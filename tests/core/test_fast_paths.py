@@ -3,7 +3,7 @@
 Each fast path must give exactly the answer of the general code it skips:
 - ``Plan._fast_preflight`` (allowed preflights without the regex and problem list) vs
   ``Plan._preflight``;
-- the header-merge fast path (``merge_raw``/``merge_text``) vs ``merge_response_headers``;
+- the header-merge fast path (``Addition.merged_raw``/``merged_text``) vs ``merge_response_headers``;
 - the per-origin answer memo (patterns, regexes, refusals) vs ``OriginMatcher.static_rule``,
   bounded, never holding callback answers, still logging every refusal.
 """
@@ -18,7 +18,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from corsware import CORSPolicy
-from corsware._headers import BYTES_CODEC, STR_CODEC, merge_raw, merge_response_headers, merge_text
+from corsware._compile import addition
+from corsware._headers import BYTES_CODEC, STR_CODEC, merge_response_headers
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 
 POLICIES = [
@@ -95,15 +96,15 @@ CORS = (("Access-Control-Allow-Origin", "https://app.example.com"), ("Access-Con
 @settings(max_examples=300, deadline=None)
 @given(APP_HEADERS, st.sampled_from([(), ("Origin",)]))
 def test_merge_fast_path_matches_reference(app: list[tuple[str, str]], vary: tuple[str, ...]) -> None:
-    tail = ((("Vary", ", ".join(vary)),) if vary else ()) + CORS
-    assert merge_text(list(app), CORS, vary, tail) == merge_response_headers(app, CORS, vary, STR_CODEC)
+    add = addition(CORS, vary, True, "allow_origins")
+    assert add.merged_text(list(app)) == merge_response_headers(app, CORS, vary, STR_CODEC)
+    assert add.merged_text(iter(app)) == merge_response_headers(app, CORS, vary, STR_CODEC)  # any iterable
     raw_app = [(k.lower().encode(), v.encode()) for k, v in app]
     raw_cors = tuple((k.lower().encode(), v.encode()) for k, v in CORS)
     raw_vary = tuple(v.encode() for v in vary)
-    raw_tail = (((b"vary", b", ".join(raw_vary)),) if vary else ()) + raw_cors
     expected = merge_response_headers(raw_app, raw_cors, raw_vary, BYTES_CODEC)
-    assert merge_raw(raw_app, raw_cors, raw_vary, raw_tail) == expected
-    assert merge_raw(iter(raw_app), raw_cors, raw_vary, raw_tail) == expected  # any iterable
+    assert add.merged_raw(raw_app) == expected
+    assert add.merged_raw(iter(raw_app)) == expected  # any iterable
 
 
 def _asgi_headers(app_headers: Any) -> list[tuple[bytes, bytes]]:
