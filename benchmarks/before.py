@@ -28,7 +28,9 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "bench-before"
 NAME = "corsware_before"
-_ABSOLUTE = re.compile(r"(?<![\w.])corsware\b")
+#: ``corsware`` as a module name in an import statement (not ``x.corsware``, ``corsware_x``
+#: or the name bound by ``as``).
+_ABSOLUTE = re.compile(r"(?<![\w.])(?<!as )corsware\b")
 
 
 def _git(*args: str, what: str) -> bytes:
@@ -67,26 +69,41 @@ def resolve(rev: str) -> str:
     )
 
 
+def rewrite_absolute_imports(source: str) -> str:
+    """``source`` with its absolute imports of ``corsware`` pointed at :data:`NAME`: the
+    module named by ``from corsware... import``, and each ``import corsware...`` (which then
+    also binds ``corsware`` to the renamed package, as the original statement did). Only
+    import statements change: strings and comments keep their text."""
+    data = source.encode("utf-8")  # ast's column offsets count UTF-8 bytes
+    starts = [0]
+    for line in data.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    edits = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            ours, count = (node.module or "").partition(".")[0] == "corsware", 1  # the module, not the names
+        elif isinstance(node, ast.Import):
+            ours, count = any(a.name.partition(".")[0] == "corsware" for a in node.names), 0
+        else:
+            continue
+        if ours and node.end_lineno is not None and node.end_col_offset is not None:
+            begin = starts[node.lineno - 1] + node.col_offset
+            edits.append((begin, starts[node.end_lineno - 1] + node.end_col_offset, node, count))
+    for begin, end, node, count in sorted(edits, key=lambda e: e[0], reverse=True):
+        statement = _ABSOLUTE.sub(NAME, data[begin:end].decode("utf-8"), count=count)
+        if isinstance(node, ast.Import) and any(a.asname is None and a.name.partition(".")[0] == "corsware"
+                                                for a in node.names):  # fmt: skip
+            statement += f"; corsware = {NAME}"
+        data = data[:begin] + statement.encode("utf-8") + data[end:]
+    return data.decode("utf-8")
+
+
 def _rewrite_absolute_imports(package: Path) -> None:
-    """Point every ``import corsware...`` / ``from corsware... import`` statement of the
-    exported tree at :data:`NAME` (only import statements: strings keep their text)."""
     for path in package.rglob("*.py"):
         source = path.read_text(encoding="utf-8")
-        lines = source.splitlines(keepends=True)
-        touched = set()
-        for node in ast.walk(ast.parse(source, filename=str(path))):
-            if isinstance(node, ast.ImportFrom) and node.level == 0:
-                names = [node.module or ""]
-            elif isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            else:
-                continue
-            if any(name.partition(".")[0] == "corsware" for name in names):
-                touched.update(range(node.lineno - 1, (node.end_lineno or node.lineno)))
-        for i in touched:
-            lines[i] = _ABSOLUTE.sub(NAME, lines[i])
-        if touched:
-            path.write_text("".join(lines), encoding="utf-8")
+        rewritten = rewrite_absolute_imports(source)
+        if rewritten != source:
+            path.write_text(rewritten, encoding="utf-8")
 
 
 def export(sha: str) -> Path:
