@@ -8,7 +8,9 @@ import importlib.util
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -100,22 +102,35 @@ def _git_history() -> bool:
     return proc.returncode == 0 and (ROOT / "corsware").is_dir()
 
 
+@pytest.fixture
+def before_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """benchmarks.before with its export cache in ``tmp_path``; the imported package is
+    forgotten afterwards (sys.modules, sys.path), so the test leaves no trace."""
+    from benchmarks import before
+
+    monkeypatch.setattr(before, "CACHE", tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield before
+    for name in [n for n in sys.modules if n == before.NAME or n.startswith(before.NAME + ".")]:
+        del sys.modules[name]
+
+
 @pytest.mark.skipif(not _git_history(), reason="not a git checkout with history (e.g. the extracted sdist)")
-def test_before_loads_the_old_package_beside_todays() -> None:
+def test_before_loads_the_old_package_beside_todays(before_module: ModuleType, tmp_path: Path) -> None:
     """`benchmarks.before.load(REV)` imports REV's corsware/ as its own package, whose
     middleware answers a request exactly as the benchmark drives it."""
     import corsware
-    from benchmarks import before
     from benchmarks.inprocess import respond
     from benchmarks.scenarios import BY_NAME, ORIGIN
     from benchmarks.subjects import Subject, bare_asgi, before_policy, family
 
+    before = before_module
     old = before.load("HEAD")
     assert old.__name__ == before.NAME
     assert old is not corsware
     assert old.CORSPolicy is not corsware.CORSPolicy
     home = Path(old.__file__).resolve().parent
-    assert home.parent == (ROOT / ".cache" / "bench-before" / before.resolve("HEAD")).resolve()
+    assert home.parent == (tmp_path / before.resolve("HEAD")).resolve()
     for name, module in list(sys.modules.items()):
         if name == before.NAME or name.startswith(before.NAME + "."):
             assert Path(module.__file__).resolve().is_relative_to(home), name  # none of today's modules
