@@ -415,7 +415,7 @@ def _attach(
     elif on_decision_all:
         raise TypeError("on_decision_all=True needs on_decision=callable")
     base: Callable[..., Any] = super(type(middleware), middleware).__call__  # type: ignore[misc]
-    app: Any = middleware.app  # type: ignore[attr-defined]
+    app: Any = middleware.app
     inner = base if enforcing else app
     layer_type = ASGILayer if inspect.iscoroutinefunction(base) else WSGILayer
     middleware.report = reporter
