@@ -80,7 +80,7 @@ class CORSMiddleware(MiddlewareBase):
     ``ServerErrorMiddleware``) to log.
 
     ``report_only=``, ``on_decision=`` and ``on_decision_all=`` work as in
-    :class:`corsware.wsgi.CORSMiddleware` (report what a candidate policy would change;
+    ``corsware.wsgi.CORSMiddleware`` (report what a candidate policy would change;
     call a hook with each refusal), and an async ``allow_origin_callback`` of the candidate
     is awaited.
     """
