@@ -67,8 +67,14 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	touch $(BENCH_STAMP)
 
 # Full run (about 8 minutes on 2 cores): writes docs/performance.md and docs/img/benchmarks-*.png.
+# BENCH_BEFORE is the revision timed beside today's code, in the same process and the same
+# trials (benchmarks/before.py imports its corsware/ as corsware_before): cc4a887 is main just
+# before the restructure was merged (cf25dd3), so the table shows what the restructure costs.
+# It needs the git history; `make bench BENCH_BEFORE=` runs without the comparison.
+BENCH_BEFORE ?= cc4a887
+
 bench: $(BENCH_STAMP) system-deps
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(if $(BENCH_BEFORE),--before $(BENCH_BEFORE))
 
 # Every part of the benchmark with tiny counts, into a temporary directory: proves it runs.
 bench-smoke: $(BENCH_STAMP) system-deps

@@ -188,19 +188,29 @@ class Timing:
     def median(self, subject: str) -> float:
         return statistics.median(self.per_request[subject])
 
-    def overhead(self, subject: str) -> float:
-        """Median over trials of (subject - bare) in the same trial, in nanoseconds."""
-        bare = self.per_request[BARE]
-        return statistics.median(s - b for s, b in zip(self.per_request[subject], bare, strict=True))
+    def _differences(self, subject: str, other: str) -> list[float]:
+        return [s - o for s, o in zip(self.per_request[subject], self.per_request[other], strict=True)]
 
-    def spread(self, subject: str) -> float:
-        """Half the inter-quartile range of the per-trial overheads (a noise figure)."""
-        bare = self.per_request[BARE]
-        values = sorted(s - b for s, b in zip(self.per_request[subject], bare, strict=True))
+    def difference(self, subject: str, other: str) -> float:
+        """Median over trials of (subject - other) in the same trial, in nanoseconds: the two
+        ran interleaved in each trial, so load that hit the trial cancels out of the pair."""
+        return statistics.median(self._differences(subject, other))
+
+    def difference_spread(self, subject: str, other: str) -> float:
+        """Half the inter-quartile range of the per-trial differences (a noise figure)."""
+        values = sorted(self._differences(subject, other))
         if len(values) < 4:
             return 0.0
         q = statistics.quantiles(values, n=4)
         return (q[2] - q[0]) / 2
+
+    def overhead(self, subject: str) -> float:
+        """Median over trials of (subject - bare) in the same trial, in nanoseconds."""
+        return self.difference(subject, BARE)
+
+    def spread(self, subject: str) -> float:
+        """Half the inter-quartile range of the per-trial overheads (a noise figure)."""
+        return self.difference_spread(subject, BARE)
 
 
 def max_iterations(scenario: Scenario) -> int:

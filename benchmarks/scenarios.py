@@ -117,3 +117,8 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 
 BY_NAME = {s.name: s for s in SCENARIOS}
+
+#: The ordinary scenarios: one origin, exact or matched by a pattern, and the preflights a
+#: browser sends. The 10 000-origin and 1 MiB scenarios, where the peers scale badly, would
+#: flatter a geometric mean of ratios to them; the targets also hold over these alone.
+ORDINARY = ("no_origin", "simple", "refused", "preflight_hit", "preflight_miss", "subdomain", "regex")

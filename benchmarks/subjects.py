@@ -10,6 +10,10 @@ Families (each subject is compared with its own family's bare app):
   corsware; corsware with ``report_only=``.
 - ``flask``: a Flask app; corsware around it; the same app with ``flask-cors``.
 - ``django``: a Django app; corsware around it; the same app with ``django-cors-headers``.
+
+With ``python -m benchmarks --before REV`` every family also has ``corsware_before``: the
+package as it was at git revision ``REV`` (:mod:`benchmarks.before`), configured from the
+same keywords as ``corsware`` and wrapped the same way.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from corsware import CORSPolicy
@@ -35,6 +40,7 @@ LABELS = {
     "noop_wrap": "no-op wrapping send/start_response",
     "static_headers": "fixed CORS headers, no logic",
     "corsware": "corsware",
+    "corsware_before": "corsware before",
     "corsware_report_only": "corsware + report_only",
     "starlette": "Starlette CORSMiddleware",
     "asgi_cors": "asgi-cors",
@@ -151,20 +157,34 @@ class StaticHeadersWSGI:
 # -- configuration of each subject for a scenario ---------------------------------------------
 
 
-@functools.cache
-def corsware_policy(scenario: Scenario) -> CORSPolicy:
+def corsware_keywords(scenario: Scenario) -> dict[str, Any]:
+    """The keywords of corsware's policy for ``scenario``: one builder for today's package
+    and the ``--before`` one, so the two are always configured alike."""
     origins = list(scenario.origins)
     if scenario.subdomains:
         origins.append(f"https://*.{SUBDOMAIN_SUFFIX}")
-    return CORSPolicy(
-        allow_origins=origins,
-        allow_origin_regex=scenario.regex,
-        allow_methods=list(METHODS),
-        allow_headers=list(ALLOW_HEADERS),
-        allow_credentials=True,
-        expose_headers=list(EXPOSE_HEADERS),
-        max_age=MAX_AGE,
-    )
+    return {
+        "allow_origins": origins,
+        "allow_origin_regex": scenario.regex,
+        "allow_methods": list(METHODS),
+        "allow_headers": list(ALLOW_HEADERS),
+        "allow_credentials": True,
+        "expose_headers": list(EXPOSE_HEADERS),
+        "max_age": MAX_AGE,
+    }
+
+
+@functools.cache
+def corsware_policy(scenario: Scenario) -> CORSPolicy:
+    return CORSPolicy(**corsware_keywords(scenario))
+
+
+@functools.cache
+def before_policy(before: ModuleType, scenario: Scenario) -> Any:
+    """The ``corsware_before`` subject's policy: the old package's ``CORSPolicy`` built from
+    the same keywords (one object per scenario, like :func:`corsware_policy`, so its caches
+    carry over from one family to the next alike)."""
+    return before.CORSPolicy(**corsware_keywords(scenario))
 
 
 def report_only_candidate(scenario: Scenario) -> CORSPolicy:
@@ -316,15 +336,25 @@ def _django_cors() -> Any:
     return django_app(True)
 
 
-def family(name: str, scenario: Scenario) -> list[Subject]:
-    """The subjects of family ``name``, configured for ``scenario``; the bare app first."""
+def family(name: str, scenario: Scenario, before: ModuleType | None = None) -> list[Subject]:
+    """The subjects of family ``name``, configured for ``scenario``; the bare app first.
+    With ``before`` (:func:`benchmarks.before.load`), a ``corsware_before`` subject follows
+    ``corsware``: the old package around the same app, with the same keywords."""
     policy = corsware_policy(scenario)
+
+    def then_before(app: Any) -> dict[str, Any]:
+        if before is None:
+            return {}
+        middleware = before.asgi.CORSMiddleware if name == "asgi" else before.wsgi.CORSMiddleware
+        return {"corsware_before": middleware(app, policy=before_policy(before, scenario))}
+
     if name == "asgi":
         apps: dict[str, Any] = {
             "bare": bare_asgi,
             "noop": NoopASGI(bare_asgi),
             "noop_wrap": NoopWrapASGI(bare_asgi),
             "corsware": CorswareASGI(bare_asgi, policy=policy),
+            **then_before(bare_asgi),
             "corsware_report_only": CorswareASGI(bare_asgi, policy=policy, report_only=report_only_candidate(scenario)),
             "starlette": starlette_cors(bare_asgi, scenario),
             "asgi_cors": asgi_cors(bare_asgi, scenario),
@@ -336,16 +366,19 @@ def family(name: str, scenario: Scenario) -> list[Subject]:
             "noop": NoopWSGI(bare_wsgi),
             "noop_wrap": NoopWrapWSGI(bare_wsgi),
             "corsware": CorswareWSGI(bare_wsgi, policy=policy),
+            **then_before(bare_wsgi),
             "corsware_report_only": CorswareWSGI(bare_wsgi, policy=policy, report_only=report_only_candidate(scenario)),
         }
         return [Subject(name, key, app, "wsgi") for key, app in apps.items()]
     if name == "flask":
         bare = _flask_bare()
-        apps = {"bare": bare, "corsware": CorswareWSGI(bare, policy=policy), "flask_cors": flask_app(scenario)}
+        apps = {"bare": bare, "corsware": CorswareWSGI(bare, policy=policy), **then_before(bare),
+                "flask_cors": flask_app(scenario)}  # fmt: skip
         return [Subject(name, key, app, "wsgi") for key, app in apps.items()]
     if name == "django":
         configure_django_cors(scenario)
         bare = _django_bare()
-        apps = {"bare": bare, "corsware": CorswareWSGI(bare, policy=policy), "django_cors": _django_cors()}
+        apps = {"bare": bare, "corsware": CorswareWSGI(bare, policy=policy), **then_before(bare),
+                "django_cors": _django_cors()}  # fmt: skip
         return [Subject(name, key, app, "wsgi") for key, app in apps.items()]
     raise ValueError(f"unknown family {name!r}")

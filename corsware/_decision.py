@@ -374,6 +374,9 @@ class Plan(CompiledPlan):
         return answer
 
     # -- preflight requests (Fetch §"CORS-preflight fetch") ----------------------------
+    # ``for_preflight`` and ``for_preflight_decided`` list the same request values on purpose
+    # (positional, no object built per preflight; the adapters call both alike):
+    # tests/core/test_architecture.py::test_for_preflight_decided_takes_the_values_of_for_preflight
 
     def for_preflight(
         self,
@@ -400,7 +403,10 @@ class Plan(CompiledPlan):
         debug: bool = False,
         path: str = "",
     ) -> PreflightAnswer:
-        """The answer to a preflight once the origin callback said ``allowed`` (never cached)."""
+        """The answer to a preflight once the origin callback said ``allowed`` (never cached).
+
+        Takes :meth:`for_preflight`'s values, ``allowed`` after the origin, on purpose (see
+        the note above :meth:`for_preflight` and the test named there)."""
         rule = "allow_origin_callback" if allowed else None
         answer = self._preflight(origin, rule, method, request_headers, private_network, debug, shared=False)
         if not answer.allowed and logger.isEnabledFor(_DEBUG):
@@ -520,7 +526,7 @@ class Plan(CompiledPlan):
     # the reason code refusing it (or None) and, when given a list, appends its sentence:
     # sentences are built only for the DEBUG log, debug mode and ``evaluate``. (``_check``
     # and ``_preflight`` take the same request values, positionally, on purpose: no object
-    # is built per preflight to carry them.)
+    # is built per preflight to carry them; mypy checks the call that passes them on.)
 
     def _check(
         self,
@@ -622,7 +628,10 @@ class Plan(CompiledPlan):
     ) -> PreflightAnswer:
         """The reference answer to a preflight. ``shared``: a (non-debug) refusal is the
         plan's one answer for its reason and rule, whose detail ``explain`` rebuilds; the
-        caller may cache it (a static rule decided it)."""
+        caller may cache it (a static rule decided it).
+
+        Takes :meth:`_check`'s request values, positionally, on purpose (see the note above
+        ``_check``; mypy checks the call that passes them on)."""
         s = self.settings
         # Sentences only where the answer carries them: debug mode, or an unshared refusal.
         problems: _Problems | None = [] if debug or not shared else None

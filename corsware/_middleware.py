@@ -6,9 +6,10 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
 from ._errors import CORSConfigError
+from ._frameworks import warn_framework_cors
 from ._log import log_build_failure
 from ._policy import CORSPolicy
 
@@ -91,14 +92,38 @@ class MiddlewareBase:
             attach(self, enforcing=enforcing, report_only=report_only, on_decision=on_decision,
                    on_decision_all=on_decision_all)  # fmt: skip
 
-    def __init__(self, policy: CORSPolicy | None = None, *, debug: bool = False, **options: Any) -> None:
+    #: The adapter's name in messages (``"corsware.wsgi.CORSMiddleware"``).
+    display_name: ClassVar[str]
+
+    def __init__(
+        self,
+        app: Any,
+        policy: CORSPolicy | None,
+        debug: bool,
+        report_only: CORSPolicy | Mapping[str, Any] | None,
+        on_decision: Callable[[DecisionEvent], object] | None,
+        on_decision_all: bool,
+        options: Mapping[str, Any],
+    ) -> None:
+        """What both adapters' ``__init__`` do with the keywords they share (each adapter
+        keeps its own typed signature, which ``inspect.signature``, the docs and the keyword
+        check read): the policy from ``policy`` or ``options``, then the report-only /
+        decision-event layer."""
         try:
             self._build(policy, debug, options)
         except (CORSConfigError, TypeError) as exc:
             log_build_failure(self, exc)
             raise
+        self.app = app
+        warn_framework_cors(app, self.display_name)
+        self.compose_layers(
+            enforcing=policy is not None or bool(options) or report_only is None,
+            report_only=report_only,
+            on_decision=on_decision,
+            on_decision_all=on_decision_all,
+        )
 
-    def _build(self, policy: CORSPolicy | None, debug: bool, options: dict[str, Any]) -> None:
+    def _build(self, policy: CORSPolicy | None, debug: bool, options: Mapping[str, Any]) -> None:
         if policy is not None:
             if options:
                 raise TypeError(

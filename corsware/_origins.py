@@ -32,6 +32,7 @@ __all__ = [
     "public_suffix_of",
     "regex_problems",
     "registrable_domain",
+    "split_host_port",
     "suffix_inside",
 ]
 
@@ -68,6 +69,20 @@ class OriginPattern:
     def insecure(self) -> bool:
         """Plain ``http``/``ws`` to a host that is not loopback: readable by any network peer."""
         return self.scheme in ("http", "ws") and not is_loopback_host(self.host)
+
+
+def split_host_port(authority: str) -> tuple[str, str | None]:
+    """``host[:port]`` (an origin's or a ``Host`` header's) as (host, port or None); an IPv6
+    literal keeps its brackets (``[::1]:8000`` is ``("[::1]", "8000")``)."""
+    if authority.startswith("["):
+        end = authority.find("]")
+        if end != -1 and authority[end + 1 :].startswith(":"):
+            return authority[: end + 1], authority[end + 2 :]
+        return authority, None
+    if ":" in authority:
+        host, port = authority.rsplit(":", 1)
+        return host, port
+    return authority, None
 
 
 def is_loopback_host(host: str) -> bool:
@@ -187,13 +202,7 @@ def parse_origin_pattern(text: str, field: str) -> OriginPattern | Problem:
             "origin_uppercase", f"must be lower case, as browsers send it: write {text.lower()!r}", item(text.lower())
         )
 
-    host, port = rest, None
-    if rest.startswith("["):
-        end = rest.find("]")
-        if end != -1 and rest[end + 1 :].startswith(":"):
-            host, port = rest[: end + 1], rest[end + 2 :]
-    elif ":" in rest:
-        host, port = rest.rsplit(":", 1)
+    host, port = split_host_port(rest)
     if port is not None and "*" in port and port != "*":
         return bad("origin_wildcard_position", "has '*' in part of the port: use the whole port ('http://localhost:*')")
     if port is not None and port != "*":
@@ -282,14 +291,7 @@ def is_own_origin(origin: str, host: str | None) -> bool:
     scheme, origin_host, origin_port = parts
     if not (scheme == "https" or (scheme == "http" and is_loopback_host(origin_host))):
         return False
-    host = host.lower()
-    host_port: str | None = None
-    if host.startswith("["):
-        end = host.find("]")
-        if end != -1 and host[end + 1 :].startswith(":"):
-            host, host_port = host[: end + 1], host[end + 2 :]
-    elif ":" in host:
-        host, host_port = host.rsplit(":", 1)
+    host, host_port = split_host_port(host.lower())
     default = _DEFAULT_PORTS[scheme]
     # Browsers omit the default port in Origin and in Host; either may still name it.
     return origin_host == host and (origin_port or default) == (host_port or default)

@@ -68,8 +68,6 @@ OUTCOMES: Final = {
 #: The tally's bucket for origins beyond its cap: hostile traffic cannot grow it.
 OTHER_ORIGINS: Final = "(other)"
 
-_ACAO: Final = "access-control-allow-origin"
-_ACAC: Final = "access-control-allow-credentials"
 _PREFLIGHT: Final = RequestKind.PREFLIGHT
 _INFO: Final = logging.INFO
 _WARNING: Final = logging.WARNING
@@ -129,37 +127,6 @@ class Sent:
     acao: str | None
     acac: bool
 
-    @classmethod
-    def from_text(cls, status_line: str, headers: Iterable[tuple[str, str]]) -> Sent:
-        """From a WSGI status line (``"200 OK"``) and header list."""
-        acao: str | None = None
-        acac = False
-        for name, value in headers:
-            low = name.lower()
-            if low == _ACAO:
-                acao = value if acao is None else f"{acao}, {value}"
-            elif low == _ACAC:
-                acac = value.strip() == "true"
-        try:
-            status = int(status_line[:3])
-        except ValueError:
-            status = 0
-        return cls(status, acao, acac)
-
-    @classmethod
-    def from_raw(cls, status: int, headers: Iterable[tuple[bytes, bytes]]) -> Sent:
-        """From an ASGI ``http.response.start`` status and header list."""
-        acao: str | None = None
-        acac = False
-        for name, value in headers:
-            low = name.lower()
-            if low == b"access-control-allow-origin":
-                text = value.decode("latin-1")
-                acao = text if acao is None else f"{acao}, {text}"
-            elif low == b"access-control-allow-credentials":
-                acac = value.strip() == b"true"
-        return cls(status, acao, acac)
-
 
 def _grants(kind: RequestKind, origin: str, status: int | None, acao: str | None) -> bool:
     """Whether a browser's CORS check passes on these values (Fetch §"CORS check",
@@ -169,11 +136,6 @@ def _grants(kind: RequestKind, origin: str, status: int | None, acao: str | None
     if acao is None or acao not in ("*", origin):
         return False
     return kind is not RequestKind.PREFLIGHT or status is None or 200 <= status <= 299
-
-
-def outcome(kind: RequestKind, origin: str, sent: Sent, answer: Answer) -> str:
-    """Compare what was sent with the candidate's ``answer``: one of :data:`OUTCOMES`."""
-    return _outcome(kind, origin, sent.status, sent.acao, sent.acac, answer)
 
 
 def _outcome(kind: RequestKind, origin: str, status: int | None, acao: str | None, acac: bool, answer: Answer) -> str:
@@ -237,22 +199,17 @@ class Tally:
         self._acquire()
         try:
             entry = self._entries.get(key)
+            if entry is None and origin not in self._origins:
+                if len(self._origins) < self.max_origins:
+                    self._origins.add(origin)
+                else:  # beyond the cap: counted under OTHER_ORIGINS
+                    key = (OTHER_ORIGINS, key[1], result)
+                    entry = self._entries.get(key)
             if entry is not None:
                 entry[0] += 1
                 entry[2] = now
                 entry[3] = reason
                 return False
-            if origin not in self._origins:
-                if len(self._origins) < self.max_origins:
-                    self._origins.add(origin)
-                else:
-                    key = (OTHER_ORIGINS, key[1], result)
-                    entry = self._entries.get(key)
-                    if entry is not None:
-                        entry[0] += 1
-                        entry[2] = now
-                        entry[3] = reason
-                        return False
             self._entries[key] = [1, now, now, reason]
             return True
         finally:
@@ -385,23 +342,6 @@ class Reporter:
             if request_headers is not None:
                 record["request_headers"] = _cap(request_headers)
         report_logger.log(level, "%s", encode_record(record), extra={RECORD_KEY: record})
-
-    def observe(
-        self,
-        kind: RequestKind,
-        method: str,
-        path: str,
-        origin: str,
-        answer: Answer,
-        path_rule: str | None,
-        sent: Sent,
-        request_method: str | None = None,
-        request_headers: str | None = None,
-    ) -> None:
-        """`compare`, then `record` when there is something to log."""
-        level = self.compare(kind, origin, answer, path_rule, sent.status, sent.acao, sent.acac)
-        if level:
-            self.record(level, kind, method, path, origin, answer, path_rule, sent, request_method, request_headers)
 
 
 @dataclass(frozen=True, slots=True)

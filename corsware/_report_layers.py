@@ -197,7 +197,11 @@ def run_wsgi_layer(owner: Any, environ: WSGIEnvironment, start_response: StartRe
                 hook.emit(kind, method, wsgi_route_path(path_info), origin, decision, path_rule)
         candidate: Answer | None = None
         if reporter is not None:
-            # route() and decide() inlined: this runs on every CORS request.
+            # route() and decide() inlined: this runs on every CORS request. The hook's and
+            # the candidate's decisions are run_asgi_layer's again, on purpose: there the origin
+            # callback is awaited, which a shared function could not do without a call or a
+            # coroutine per request. tests/report/test_report_only.py runs both layers on one
+            # table (test_report_only_decides_as_evaluate_without_calling_it, test_on_decision_events).
             policy = reporter.candidate
             if policy.has_paths:
                 path_rule, plan = policy.route(wsgi_route_path(path_info))
@@ -297,7 +301,11 @@ async def run_asgi_layer(owner: Any, scope: Scope, receive: Receive, send: Send)
                 hook.emit(kind, method, asgi_route_path(scope), origin, decision, path_rule)
         candidate: Answer | None = None
         if reporter is not None:
-            # route() inlined: this runs on every CORS request.
+            # route() inlined: this runs on every CORS request. The hook's and the candidate's
+            # decisions are run_wsgi_layer's again, on purpose: here the origin callback is
+            # awaited, which a shared function could not do without a call or a coroutine per
+            # request. tests/report/test_report_only.py runs both layers on one table
+            # (test_report_only_decides_as_evaluate_without_calling_it, test_on_decision_events).
             policy = reporter.candidate
             if policy.has_paths:
                 path_rule, plan = policy.route(asgi_route_path(scope))
@@ -415,7 +423,7 @@ def _attach(
     elif on_decision_all:
         raise TypeError("on_decision_all=True needs on_decision=callable")
     base: Callable[..., Any] = super(type(middleware), middleware).__call__  # type: ignore[misc]
-    app: Any = middleware.app  # type: ignore[attr-defined]
+    app: Any = middleware.app
     inner = base if enforcing else app
     layer_type = ASGILayer if inspect.iscoroutinefunction(base) else WSGILayer
     middleware.report = reporter

@@ -19,7 +19,13 @@ __all__ = ["Settings"]
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Normalised, validated settings: what the compiled plan is built from."""
+    """Normalised, validated settings: what the compiled plan is built from.
+
+    ``corsware._validate._Draft`` declares these fields again on purpose (mutable while the
+    validator builds them, then frozen into this class);
+    tests/core/test_architecture.py::test_the_validators_draft_has_the_fields_of_settings
+    keeps the two lists equal.
+    """
 
     origins: tuple[OriginPattern, ...] = ()
     any_origin: bool = False

@@ -34,7 +34,8 @@ class _Draft:
 
     Deliberately the fields of :class:`Settings` again, mutable (lists where Settings holds
     tuples): mypy checks every assignment the validator makes, and
-    tests/core/test_architecture.py checks the two declare the same fields.
+    tests/core/test_architecture.py::test_the_validators_draft_has_the_fields_of_settings
+    checks the two declare the same fields.
     """
 
     origins: list[OriginPattern] = field(default_factory=list)

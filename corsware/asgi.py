@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._compile import Addition, PreflightAnswer
 from ._decision import NEEDS_CALLBACK, PREFLIGHT_METHOD, async_verdict
-from ._frameworks import warn_framework_cors
 from ._headers import BYTES_CODEC, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
@@ -78,16 +77,19 @@ class CORSMiddleware(MiddlewareBase):
     CORS headers and the exception is re-raised for the server (or Starlette's
     ``ServerErrorMiddleware``) to log.
 
-    ``report_only=candidate`` (a ``CORSPolicy`` or a mapping of its keywords) compares every
-    CORS response with what ``candidate`` would send and reports the differences (logger
-    ``corsware.report``, ``middleware.report.tally()``) without changing any response;
-    given without ``policy=`` or policy keywords, corsware enforces nothing and only reports
-    (see docs/tighten.md). ``on_decision=hook`` is called with a ``corsware.DecisionEvent``
-    for each refusal (each CORS decision with ``on_decision_all=True``); it costs one more
-    cached decision per CORS request. Both are composed when the middleware is built: a
-    middleware without them runs exactly as before.
+    ``report_only=``, ``on_decision=`` and ``on_decision_all=`` work as in
+    ``corsware.wsgi.CORSMiddleware`` (report what a candidate policy would change;
+    call a hook with each refusal), and an async ``allow_origin_callback`` of the candidate
+    is awaited.
     """
 
+    app: ASGIApp
+    display_name = "corsware.asgi.CORSMiddleware"
+
+    # The WSGI adapter's signature again (and check_websocket_origin), on purpose: each adapter
+    # spells out its own typed keywords (inspect.signature, IDEs, the docs); MiddlewareBase.__init__
+    # does what they share.
+    # tests/adapters/test_adapters.py::test_the_adapters_signatures_differ_only_by_the_websocket_check
     @check_keywords("a corsware.asgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
         self,
@@ -101,16 +103,8 @@ class CORSMiddleware(MiddlewareBase):
         on_decision_all: bool = False,
         **options: Unpack[PolicyOptions],
     ) -> None:
-        super().__init__(policy, debug=debug, **options)
-        self.app = app
-        warn_framework_cors(app, "corsware.asgi.CORSMiddleware")
         self.check_websocket_origin = check_websocket_origin
-        self.compose_layers(
-            enforcing=policy is not None or bool(options) or report_only is None,
-            report_only=report_only,
-            on_decision=on_decision,
-            on_decision_all=on_decision_all,
-        )
+        super().__init__(app, policy, debug, report_only, on_decision, on_decision_all, options)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

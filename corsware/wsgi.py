@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._compile import Addition, PreflightAnswer
 from ._decision import NEEDS_CALLBACK, sync_verdict
-from ._frameworks import warn_framework_cors
 from ._headers import STR_CODEC, merge_response_headers
 from ._keywords import check_keywords
 from ._middleware import MiddlewareBase, PolicyOptions, log_build_failure
@@ -58,7 +57,12 @@ class CORSMiddleware(MiddlewareBase):
     """
 
     sync_only = True
+    app: WSGIApplication
+    display_name = "corsware.wsgi.CORSMiddleware"
 
+    # The ASGI adapter's signature again, on purpose: each adapter spells out its own typed
+    # keywords (inspect.signature, IDEs, the docs); MiddlewareBase.__init__ does what they share.
+    # tests/adapters/test_adapters.py::test_the_adapters_signatures_differ_only_by_the_websocket_check
     @check_keywords("a corsware.wsgi.CORSMiddleware", OPTION_NAMES, on_error=log_build_failure)
     def __init__(
         self,
@@ -71,15 +75,7 @@ class CORSMiddleware(MiddlewareBase):
         on_decision_all: bool = False,
         **options: Unpack[PolicyOptions],
     ) -> None:
-        super().__init__(policy, debug=debug, **options)
-        self.app = app
-        warn_framework_cors(app, "corsware.wsgi.CORSMiddleware")
-        self.compose_layers(
-            enforcing=policy is not None or bool(options) or report_only is None,
-            report_only=report_only,
-            on_decision=on_decision,
-            on_decision_all=on_decision_all,
-        )
+        super().__init__(app, policy, debug, report_only, on_decision, on_decision_all, options)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         policy = self._policy  # read once: a concurrent swap is seen whole or not at all

@@ -57,6 +57,19 @@ DEFAULT_HEADERS: Final = default_headers
 DEFAULT_MAX_AGE: Final = 86400
 #: django-cors-headers' default ``CORS_URLS_REGEX`` (every path), as ``conf`` reports it.
 DEFAULT_URLS_REGEX: Final = r"^.*$"
+#: Each setting ``conf`` reports, and its default: what the policy is built from when not set.
+_DEFAULTS: Final[Mapping[str, Any]] = {
+    "CORS_ALLOW_HEADERS": DEFAULT_HEADERS,
+    "CORS_ALLOW_METHODS": DEFAULT_METHODS,
+    "CORS_ALLOW_CREDENTIALS": False,
+    "CORS_ALLOW_PRIVATE_NETWORK": False,
+    "CORS_PREFLIGHT_MAX_AGE": DEFAULT_MAX_AGE,
+    "CORS_ALLOW_ALL_ORIGINS": False,
+    "CORS_ALLOWED_ORIGINS": (),
+    "CORS_ALLOWED_ORIGIN_REGEXES": (),
+    "CORS_EXPOSE_HEADERS": (),
+    "CORS_URLS_REGEX": DEFAULT_URLS_REGEX,
+}
 
 #: django-cors-headers' settings that describe the policy, and the CORSPolicy keyword each feeds.
 CORS_SETTINGS: Final[Mapping[str, str]] = {
@@ -212,15 +225,15 @@ def _urls_regex(issues: list[Issue]) -> re.Pattern[str] | None:
     return compiled
 
 
-def _read(name: str, default: Any) -> tuple[Any, str]:
+def _read(name: str) -> tuple[Any, str]:
     """A django-cors-headers setting as django-cors-headers reads it: the name, else its 3.x
-    name, else the default. Returns the value and the setting it came from."""
+    name, else its default (``_DEFAULTS``). Returns the value and the setting it came from."""
     if _has(name):
         return getattr(settings, name), name
     legacy = _LEGACY_NAME.get(name)
     if legacy is not None and _has(legacy):
         return getattr(settings, legacy), legacy
-    return default, name
+    return _DEFAULTS[name], name
 
 
 _LEGACY_NAME: Final = {new: old for old, new in LEGACY_SETTINGS.items()}
@@ -254,20 +267,15 @@ def _cors_headers_kwargs(issues: list[Issue]) -> tuple[dict[str, Any], dict[str,
     setting the user wrote it in (a 3.x name when that is what the settings use)."""
     sources: dict[str, str] = {}
 
-    def get(field: str, name: str, default: Any) -> Any:
-        value, sources[field] = _read(name, default)
+    def get(field: str) -> Any:
+        value, sources[field] = _read(_FIELD_SETTING[field])
         return value
 
-    allow_all, all_source = _read("CORS_ALLOW_ALL_ORIGINS", False)
-    kwargs: dict[str, Any] = {
-        "allow_origins": get("allow_origins", "CORS_ALLOWED_ORIGINS", ()),
-        "allow_methods": get("allow_methods", "CORS_ALLOW_METHODS", DEFAULT_METHODS),
-        "allow_headers": get("allow_headers", "CORS_ALLOW_HEADERS", DEFAULT_HEADERS),
-        "expose_headers": get("expose_headers", "CORS_EXPOSE_HEADERS", ()),
-        "allow_credentials": get("allow_credentials", "CORS_ALLOW_CREDENTIALS", False),
-        "allow_private_network": get("allow_private_network", "CORS_ALLOW_PRIVATE_NETWORK", False),
-    }
-    regexes = get("allow_origin_regex", "CORS_ALLOWED_ORIGIN_REGEXES", ())
+    allow_all, all_source = _read("CORS_ALLOW_ALL_ORIGINS")
+    fields = ("allow_origins", "allow_methods", "allow_headers", "expose_headers", "allow_credentials",
+              "allow_private_network")  # fmt: skip
+    kwargs: dict[str, Any] = {field: get(field) for field in fields}
+    regexes = get("allow_origin_regex")
     if allow_all is True:
         # CORS_ALLOW_ALL_ORIGINS=True is '*' (with credentials that is refused, see docs).
         # django-cors-headers then ignores the origin lists (it checks CORS_ALLOW_ALL_ORIGINS
@@ -291,7 +299,7 @@ def _cors_headers_kwargs(issues: list[Issue]) -> tuple[dict[str, Any], dict[str,
         )
     if regexes:
         kwargs["allow_origin_regex"] = list(regexes) if isinstance(regexes, (list, tuple)) else regexes
-    max_age = get("max_age", "CORS_PREFLIGHT_MAX_AGE", DEFAULT_MAX_AGE)
+    max_age = get("max_age")
     # django-cors-headers sends no Max-Age header for 0; so does corsware's None.
     kwargs["max_age"] = None if max_age == 0 and not isinstance(max_age, bool) else max_age
     return kwargs, sources
@@ -332,45 +340,14 @@ class Settings:
     policy in force).
     """
 
-    @property
-    def CORS_ALLOW_HEADERS(self) -> Any:
-        return _read("CORS_ALLOW_HEADERS", DEFAULT_HEADERS)[0]
+    def __getattr__(self, name: str) -> Any:
+        # Only for names that are not attributes: the settings in ``_DEFAULTS``.
+        if name not in _DEFAULTS:
+            raise AttributeError(f"{name!r} is not a setting conf reports; it reports {', '.join(_DEFAULTS)}")
+        return _read(name)[0]
 
-    @property
-    def CORS_ALLOW_METHODS(self) -> Any:
-        return _read("CORS_ALLOW_METHODS", DEFAULT_METHODS)[0]
-
-    @property
-    def CORS_ALLOW_CREDENTIALS(self) -> Any:
-        return _read("CORS_ALLOW_CREDENTIALS", False)[0]
-
-    @property
-    def CORS_ALLOW_PRIVATE_NETWORK(self) -> Any:
-        return _read("CORS_ALLOW_PRIVATE_NETWORK", False)[0]
-
-    @property
-    def CORS_PREFLIGHT_MAX_AGE(self) -> Any:
-        return _read("CORS_PREFLIGHT_MAX_AGE", DEFAULT_MAX_AGE)[0]
-
-    @property
-    def CORS_ALLOW_ALL_ORIGINS(self) -> Any:
-        return _read("CORS_ALLOW_ALL_ORIGINS", False)[0]
-
-    @property
-    def CORS_ALLOWED_ORIGINS(self) -> Any:
-        return _read("CORS_ALLOWED_ORIGINS", ())[0]
-
-    @property
-    def CORS_ALLOWED_ORIGIN_REGEXES(self) -> Any:
-        return _read("CORS_ALLOWED_ORIGIN_REGEXES", ())[0]
-
-    @property
-    def CORS_EXPOSE_HEADERS(self) -> Any:
-        return _read("CORS_EXPOSE_HEADERS", ())[0]
-
-    @property
-    def CORS_URLS_REGEX(self) -> Any:
-        return _read("CORS_URLS_REGEX", DEFAULT_URLS_REGEX)[0]
+    def __dir__(self) -> list[str]:
+        return [*super().__dir__(), *_DEFAULTS]
 
 
 #: The settings as django-cors-headers' ``corsheaders.conf.conf`` reports them.

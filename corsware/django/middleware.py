@@ -15,7 +15,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from .._compile import Addition, PreflightAnswer
+from .._compile import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, Addition, PreflightAnswer
 from .._decision import NEEDS_CALLBACK, NeedsCallback, Plan, RequestKind, async_verdict, classify, sync_verdict
 from .._headers import STR_CODEC, merge_response_headers
 from .conf import Config, current, current_request
@@ -35,15 +35,16 @@ __all__ = [
 
 # The header names django-cors-headers 4.x exports from ``corsheaders.middleware`` (tests and
 # views use them as ``response[ACCESS_CONTROL_ALLOW_ORIGIN]``): same names, same values.
-# Django's response headers are case-insensitive, so they match what corsware sends.
-ACCESS_CONTROL_ALLOW_ORIGIN: Final = "access-control-allow-origin"
-ACCESS_CONTROL_EXPOSE_HEADERS: Final = "access-control-expose-headers"
-ACCESS_CONTROL_ALLOW_CREDENTIALS: Final = "access-control-allow-credentials"
-ACCESS_CONTROL_ALLOW_HEADERS: Final = "access-control-allow-headers"
-ACCESS_CONTROL_ALLOW_METHODS: Final = "access-control-allow-methods"
-ACCESS_CONTROL_MAX_AGE: Final = "access-control-max-age"
+# Django's response headers are case-insensitive, so they match what corsware sends. They
+# are the core's names (``corsware._compile``), lower-cased as django-cors-headers spells them.
+ACCESS_CONTROL_ALLOW_ORIGIN: Final = ACAO.lower()
+ACCESS_CONTROL_EXPOSE_HEADERS: Final = ACEH.lower()
+ACCESS_CONTROL_ALLOW_CREDENTIALS: Final = ACAC.lower()
+ACCESS_CONTROL_ALLOW_HEADERS: Final = ACAH.lower()
+ACCESS_CONTROL_ALLOW_METHODS: Final = ACAM.lower()
+ACCESS_CONTROL_MAX_AGE: Final = ACMA.lower()
 ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK: Final = "access-control-request-private-network"
-ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: Final = "access-control-allow-private-network"
+ACCESS_CONTROL_ALLOW_PRIVATE_NETWORK: Final = ACAPN.lower()
 
 _PREFIX: Final = "access-control-"
 

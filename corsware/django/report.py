@@ -45,12 +45,6 @@ def with_report_only(cls: type) -> type:
         return sub
 
 
-def _sent(response: HttpResponseBase) -> Sent:
-    headers = response.headers
-    acao = headers.get("Access-Control-Allow-Origin")
-    return Sent(response.status_code, acao, headers.get("Access-Control-Allow-Credentials", "").strip() == "true")
-
-
 class _ReportOnly:
     """The report-only layer over ``corsware.django.CorsMiddleware`` (or around the next
     middleware when no CORS setting is enforced)."""
@@ -96,7 +90,17 @@ class _ReportOnly:
             return
         kind, method, path, origin, answer, path_rule, acrm, acrh = seen
         try:
-            self.report.observe(kind, method, path, origin, answer, path_rule, _sent(response), acrm, acrh)
+            # As the WSGI and ASGI layers do: compare, and build the record only when there
+            # is something to log.
+            headers = response.headers
+            status = response.status_code
+            acao: str | None = headers.get("Access-Control-Allow-Origin")
+            acac = headers.get("Access-Control-Allow-Credentials", "").strip() == "true"
+            report = self.report
+            level = report.compare(kind, origin, answer, path_rule, status, acao, acac)
+            if level:
+                sent = Sent(status, acao, acac)
+                report.record(level, kind, method, path, origin, answer, path_rule, sent, acrm, acrh)
         except Exception:
             _FAILURES.failed()
 

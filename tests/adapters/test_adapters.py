@@ -33,6 +33,20 @@ def test_policy_or_options_not_both(cls: Any) -> None:
     assert cls(shared_app.WSGIApp(), allow_origins=[APP]).policy == CORSPolicy(allow_origins=[APP])
 
 
+def test_the_adapters_signatures_differ_only_by_the_websocket_check() -> None:
+    """Each adapter spells out its own typed signature (what ``inspect.signature``, IDEs and
+    the docs show); they repeat each other on purpose, and this keeps them in step."""
+    import inspect
+
+    def shared(cls: Any) -> list[tuple[str, Any, Any]]:
+        params = inspect.signature(cls).parameters.values()
+        return [(p.name, p.kind, p.default) for p in params if p.name not in ("app", "check_websocket_origin")]
+
+    assert shared(WSGIMiddleware) == shared(ASGIMiddleware)
+    assert "check_websocket_origin" in inspect.signature(ASGIMiddleware).parameters
+    assert "check_websocket_origin" not in inspect.signature(WSGIMiddleware).parameters
+
+
 def test_policy_swap_is_seen_by_the_next_request() -> None:
     mw = WSGIMiddleware(shared_app.WSGIApp(), POLICY)
     req = Request("GET", "/", [("Origin", "https://new.example.com")])

@@ -133,6 +133,18 @@ def test_the_core_imports_no_validator_adapter_or_integration(core: str) -> None
     assert not outside, f"{core} imports {sorted(outside)}"
 
 
+def test_for_preflight_decided_takes_the_values_of_for_preflight() -> None:
+    """The two preflight methods list the same request values on purpose (no object built
+    per preflight); ``for_preflight_decided`` adds ``allowed`` after the origin."""
+    from corsware._decision import Plan
+
+    plain = inspect.signature(Plan.for_preflight).parameters
+    decided = inspect.signature(Plan.for_preflight_decided).parameters
+    assert list(decided)[:3] == ["self", "origin", "allowed"]
+    same = [(n, p.kind, p.default, p.annotation) for n, p in decided.items() if n != "allowed"]
+    assert same == [(n, p.kind, p.default, p.annotation) for n, p in plain.items()]
+
+
 # -- one list of option names -------------------------------------------------------------
 
 
