@@ -1,25 +1,36 @@
 """The CORS protocol at request time, sans-IO: classify a request, decide its answer.
 
 Adapters (``corsware.wsgi``, ``corsware.asgi``, the Django middleware, the Flask
-integration, ``CORSPolicy.evaluate``) read a few raw values from their protocol, call
-:func:`classify` and one method of the request-time API of a :class:`Plan`, and translate
-the answer back. They hold no CORS rule of their own.
+integration, ``CORSPolicy.evaluate``) read a few raw values from their protocol, ask one
+method of the request-time API of a :class:`Plan`, and translate the answer back. They
+hold no CORS rule of their own.
 
 Request-time API (every adapter uses these and nothing else of a plan):
 
-- ``plan.no_origin``: what to add to a response to a request without ``Origin`` (None:
-  leave it untouched);
-- ``plan.for_origin(origin, path)`` / ``plan.for_raw_origin(origin_bytes, path)``: the
-  :class:`~corsware._compile.Addition` for an actual request, or :data:`NEEDS_CALLBACK`;
-- ``plan.for_preflight(origin, method, headers, private_network, debug, path)``: the
-  :class:`~corsware._compile.PreflightAnswer`, or :data:`NEEDS_CALLBACK`;
+- ``plan.for_request(method, origin, request_method, request_headers, private_network,
+  debug, path)`` / ``plan.for_raw_request(...)`` (the same values as ASGI gives them,
+  bytes): the WSGI and ASGI adapters' one call per request. It classifies the request
+  and answers it: None (not CORS, leave it untouched), an
+  :class:`~corsware._compile.Addition` to merge into the app's response, a
+  :class:`~corsware._compile.PreflightAnswer` to send instead of calling the app, or
+  :data:`NEEDS_CALLBACK`;
+- for callers that classified the request already (:func:`classify`: the Django
+  middleware, the Flask integration, ``evaluate``, the report-only layers):
+  ``plan.no_origin`` (what a request without ``Origin`` gets; None: nothing),
+  ``plan.for_origin(origin, path)`` / ``plan.for_raw_origin(origin_bytes, path)`` (an
+  actual request's Addition) and ``plan.for_preflight(origin, method, headers,
+  private_network, debug, path)``; they delegate to ``for_request``, so each rule is
+  written once;
 - ``plan.for_websocket(origin, host, path)``: whether a handshake may proceed, or
   :data:`NEEDS_CALLBACK`;
 - ``plan.origin_callback(origin)``: the user's origin callback, judged (a bool, or an
   awaitable of one); the adapter calls it (sync adapters through :func:`sync_verdict`,
-  async ones awaiting :func:`async_verdict`), then asks ``for_origin_decided``,
-  ``for_preflight_decided`` or ``for_websocket_decided`` with its answer. The core never
-  calls user code itself, so no decision is written twice for sync and async callbacks.
+  async ones awaiting :func:`async_verdict`), then asks ``for_request_decided``,
+  ``for_origin_decided``, ``for_preflight_decided`` or ``for_websocket_decided`` with
+  its answer. The core never calls user code itself, so no decision is written twice for
+  sync and async callbacks.
+- ``Addition.merged_text(app_headers)`` / ``merged_raw(app_headers)``: the app's response
+  headers with the CORS headers merged in (the header merge rule).
 
 Theory of operation
 -------------------
@@ -47,6 +58,9 @@ granting an origin after the callback stopped allowing it.
 
 Fast paths, each proven equal to its reference by a property test:
 
+- ``Plan.for_request`` / ``for_raw_request`` (the classification written into the one call
+  per request) vs :func:`classify` followed by ``no_origin``, ``for_origin`` or
+  ``for_preflight``: tests/core/test_fast_paths.py ``test_for_request_matches_reference``;
 - ``Plan._fast_preflight`` (set operations on the header list) vs ``Plan._preflight`` (the
   Fetch steps below): tests/core/test_fast_paths.py ``test_fast_preflight_matches_reference``;
 - the per-origin memo ``_seen`` vs ``OriginMatcher.static_rule``: tests/core/test_fast_paths.py
@@ -219,7 +233,8 @@ class Plan(CompiledPlan):
 
     __slots__ = ()
 
-    # -- actual requests (Fetch §"CORS check", https://fetch.spec.whatwg.org/#cors-check) --
+    # -- every request: the adapters' entry point (Fetch §"CORS protocol",
+    # https://fetch.spec.whatwg.org/#http-cors-protocol) --------------------------------
 
     def for_request(
         self,
@@ -258,11 +273,12 @@ class Plan(CompiledPlan):
         # A CORS-preflight request (Fetch §"CORS-preflight fetch",
         # https://fetch.spec.whatwg.org/#cors-preflight-fetch).
         key = (origin, request_method, request_headers, private_network, debug)
-        # Checked before any lookup too: hashing a 1 MiB header list would cost more than
-        # refusing it (such a list is refused by its length alone).
-        cacheable = len(origin) + len(request_method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
-        answer = self._cache_get(key) if cacheable else None
+        # A header list longer than any cached key is not looked up: hashing a 1 MiB list
+        # would cost more than refusing it (it is refused by its length alone). The origin
+        # and method are hashed whatever happens (the origin and method tables).
+        answer = self._cache_get(key) if len(request_headers) <= _MAX_CACHED_KEY_LENGTH else None
         if answer is None:
+            cacheable = len(origin) + len(request_method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
             answer = self._fast(origin, request_method, request_headers, private_network)
             if answer is None or (debug and not answer.allowed):  # debug refusals name what is missing
                 rule = self.matcher.static_rule(origin)
@@ -271,15 +287,18 @@ class Plan(CompiledPlan):
                 answer = self._preflight(
                     origin, rule, request_method, request_headers, private_network, debug, shared=True
                 )
+                # Oversized keys are not cached, which bounds the cache's memory; nor refusals
+                # in debug mode, whose headers echo the request and its detail (several KiB
+                # each): debug mode is for development, where computing them again is cheap.
+                if cacheable and (answer.allowed or not debug):
+                    self.cache.put(key, answer)
             elif answer.allowed:
                 if cacheable:
                     self.cache.put(key, answer)
                 return answer
-            # Oversized keys are not cached, which bounds the cache's memory; nor refusals
-            # in debug mode, whose headers echo the request and its detail (several KiB
-            # each): debug mode is for development, where computing them again is cheap.
-            if cacheable and (answer.allowed or not debug):
-                self.cache.put(key, answer)
+            # A refusal that _fast found is not cached: finding it again costs no more than
+            # storing it, and a client sending never-seen refused lists cannot evict the
+            # answers other clients need (every cache of a policy shares one budget).
         elif answer.allowed:
             return answer
         if not answer.allowed and logger.isEnabledFor(_DEBUG):
@@ -333,6 +352,8 @@ class Plan(CompiledPlan):
             return self.for_preflight_decided(origin, allowed, request_method, request_headers, private_network,
                                               debug, path)  # fmt: skip
         return self.for_origin_decided(origin, allowed, path)
+
+    # -- actual requests (Fetch §"CORS check", https://fetch.spec.whatwg.org/#cors-check) --
 
     def for_origin(self, origin: str, path: str = "") -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
         """Headers for an actual CORS request from ``origin``, or :data:`NEEDS_CALLBACK`:

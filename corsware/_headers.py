@@ -66,8 +66,10 @@ MAX_REQUEST_METHOD_LENGTH: Final = 64
 
 _TCHARS = r"!#$%&'*+\-.^_`|~0-9a-z"  # lower-case tchar (RFC 9110 §5.6.2)
 _ITEM = rf"[{_TCHARS}]+"
-#: A lower-cased list without blanks whose every item is a token or empty.
-_TOKEN_LIST_RE: Final = re.compile(rf"[{_TCHARS},]*")
+#: The characters of a lower-cased list without blanks whose every item is a token or
+#: empty: lower-case tchar and ','. Deleting them from such a list leaves nothing
+#: (``bytes.translate`` in C: several times cheaper than a regex over the same list).
+_TOKEN_LIST_BYTES: Final = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz,"
 # The whole (lower-cased) list is checked by one linear, unambiguous regex: white space
 # runs are consumed by exactly one star, so there is no backtracking blow-up.
 _ACRH_RE: Final = re.compile(rf"[ \t]*(?:{_ITEM}[ \t]*)?(?:,[ \t]*(?:{_ITEM}[ \t]*)?)*")
@@ -76,7 +78,7 @@ _ACRH_RE: Final = re.compile(rf"[ \t]*(?:{_ITEM}[ \t]*)?(?:,[ \t]*(?:{_ITEM}[ \t
 def is_token_list(low: str) -> bool:
     """Whether a lower-cased Access-Control-Request-Headers value *without blanks* is a
     list of tokens and empty items (what :func:`parse_request_headers` accepts then)."""
-    return _TOKEN_LIST_RE.fullmatch(low) is not None
+    return low.isascii() and not low.encode("ascii").translate(None, _TOKEN_LIST_BYTES)
 
 
 def is_token(value: str) -> bool:

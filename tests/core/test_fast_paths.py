@@ -1,9 +1,12 @@
 """The fast paths of the request-time core (docs/performance.md) against the reference implementations they shortcut.
 
 Each fast path must give exactly the answer of the general code it skips:
+- ``Plan.for_request`` / ``for_raw_request`` (classification written into the one call per
+  request) vs ``classify`` followed by ``no_origin``, ``for_origin`` or ``for_preflight``;
 - ``Plan._fast_preflight`` (allowed preflights without the regex and problem list) vs
   ``Plan._preflight``;
 - the header-merge fast path (``Addition.merged_raw``/``merged_text``) vs ``merge_response_headers``;
+- ``is_token_list`` (``bytes.translate``) vs the token-list grammar as a regex;
 - the per-origin answer memo (patterns, regexes, refusals) vs ``OriginMatcher.static_rule``,
   bounded, never holding callback answers, still logging every refusal.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from hypothesis import example, given, settings
@@ -19,7 +23,8 @@ from hypothesis import strategies as st
 
 from corsware import CORSPolicy
 from corsware._compile import addition
-from corsware._headers import BYTES_CODEC, STR_CODEC, merge_response_headers
+from corsware._decision import RequestKind, classify
+from corsware._headers import BYTES_CODEC, STR_CODEC, is_token_list, merge_response_headers
 from corsware.asgi import CORSMiddleware as ASGIMiddleware
 
 POLICIES = [
@@ -190,3 +195,59 @@ def test_preflight_cache_stays_bounded_and_skips_oversized_lists() -> None:
     answer = plan.for_preflight("https://app.example.com", "GET", huge)
     assert not answer.allowed
     assert all(key[2] != huge for key in plan.cache._data)
+
+
+CALLBACK_POLICY = CORSPolicy(
+    allow_origins=["https://app.example.com"], allow_origin_callback=lambda o: o.endswith(".net")
+)
+REQUEST_METHODS = st.sampled_from([None, "PUT", "GET", "patch", "", "G ET"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([*POLICIES, CALLBACK_POLICY]),
+    st.sampled_from(["OPTIONS", "options", "GET", "POST", "PUT", ""]),
+    st.one_of(st.none(), ORIGINS),
+    REQUEST_METHODS,
+    HEADER_LISTS,
+    st.booleans(),
+    st.booleans(),
+)
+def test_for_request_matches_reference(
+    policy: CORSPolicy, method: str, origin: str | None, acrm: str | None, headers: str, pna: bool, debug: bool
+) -> None:
+    plan = policy.plan
+    kind = classify(method, origin, acrm)
+    if kind is RequestKind.NOT_CORS:
+        expected: object = plan.no_origin
+    elif kind is RequestKind.PREFLIGHT:
+        assert origin is not None
+        assert acrm is not None
+        expected = plan.for_preflight(origin, acrm, headers, pna, debug, "/")
+    else:
+        assert origin is not None
+        expected = plan.for_origin(origin, "/")
+    assert plan.for_request(method, origin, acrm, headers, pna, debug, "/") == expected
+    if not headers.isascii():
+        return  # ASGI servers give latin-1 bytes: such a list arrives as its UTF-8 bytes, another str
+    raw = plan.for_raw_request(
+        method,
+        None if origin is None else origin.encode("latin-1"),
+        None if acrm is None else acrm.encode("latin-1"),
+        headers.encode("latin-1"),
+        pna,
+        debug,
+        "/",
+    )
+    assert raw == expected
+
+
+TOKEN_LIST_GRAMMAR = r"[!#$%&'*+\-.^_`|~0-9a-z,]*"  # lower-case tchar (RFC 9110 §5.6.2) and commas
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from([*"aZz09-_.,!~`|^' \t\n\"(){}/:;<=>?@[]\\é\u212a\x00\x7f"]), max_size=12))
+def test_is_token_list_matches_the_grammar(value: str) -> None:
+    """The C-level check of ``_fast`` (a refused preflight's header list) accepts exactly
+    what the grammar's regex does."""
+    assert is_token_list(value) == (re.fullmatch(TOKEN_LIST_GRAMMAR, value) is not None)

@@ -84,17 +84,37 @@ def test_cached_refusals_share_one_answer_and_rebuild_their_detail(
     for n in range(3):
         request = {k: v.format(n=n) for k, v in headers.items()}
         with caplog.at_level(logging.DEBUG, logger="corsware"):
-            for _ in range(2):  # the second one is answered from the cache
+            for _ in range(2):  # the second one is answered from the cache, or found again by set operations
                 decision = policy.evaluate("OPTIONS", "/", request)
                 assert (decision.status, decision.reason) == (403, reason)
                 # The request's own values are still named, for the caller and the log.
                 assert named.format(n=n) in decision.detail
                 assert named.format(n=n) in caplog.records[-1].getMessage()
-        key = (request["Origin"], request["Access-Control-Request-Method"],
-               request.get("Access-Control-Request-Headers", ""), False, False)  # fmt: skip
-        answers.append(plan.cache.lookup(key))
+        values = (request["Origin"], request["Access-Control-Request-Method"],
+                  request.get("Access-Control-Request-Headers", ""))  # fmt: skip
+        answer = plan.for_preflight(*values)
+        cached = plan.cache.lookup((*values, False, False))
+        # Cached (found by the reference steps) or not cached at all (found by set operations).
+        assert cached is None or cached is answer
+        answers.append(answer)
     assert answers[0] is answers[1] is answers[2]  # one answer for every key
     assert "-0" not in answers[0].detail  # which keeps no request's text
+
+
+def test_never_seen_refused_preflights_do_not_evict_other_clients_answers() -> None:
+    """Finding "memory-refusals-evict": every cache of a policy shares one FIFO budget, so
+    a client sending preflights with never-seen refused header lists (or from never-seen
+    refused origins) pushed every allowed answer out of the cache and made other clients'
+    preflights pay for a miss. Refusals found by set operations are not stored now."""
+    plan = CORSPolicy(allow_origins=[APP], allow_methods=["PUT"], allow_headers=["x-token"], preflight_cache_size=64).plan
+    allowed = plan.for_preflight(APP, "PUT", "x-token")
+    assert allowed.allowed
+    key = (APP, "PUT", "x-token", False, False)
+    assert plan.cache.lookup(key) is allowed
+    for n in range(500):
+        assert not plan.for_preflight(APP, "PUT", f"x-token,x-{n}").allowed
+        assert not plan.for_preflight(f"https://evil-{n}.example.net", "PUT", "x-token").allowed
+    assert plan.cache.lookup(key) is allowed
 
 
 def test_refusals_in_debug_mode_are_answered_but_not_cached() -> None:
