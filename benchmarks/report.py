@@ -67,9 +67,10 @@ def _geomean(values: Sequence[float]) -> float:
 
 
 def guarded(scenario: Scenario) -> bool:
-    """Whether ``--before`` holds ``scenario`` to :data:`BEFORE_BUDGET_US`: actual requests
-    and cached preflights (not the adversarial ones, nor the uncached preflights)."""
-    return not scenario.adversarial and (scenario.kind == "actual" or scenario.name == "preflight_hit")
+    """Whether ``--before`` holds ``scenario`` to :data:`BEFORE_BUDGET_US`: every request the
+    app answers (with or without ``Origin``) and cached preflights (not the adversarial ones,
+    nor the uncached preflights)."""
+    return not scenario.adversarial and (scenario.kind in ("actual", "none") or scenario.name == "preflight_hit")
 
 
 def before_after(r: Results) -> list[tuple[str, Scenario, Timing]]:

@@ -266,7 +266,7 @@ class Plan(CompiledPlan):
         if origin is None:
             return self.no_origin
         if request_method is None or method != PREFLIGHT_METHOD:
-            found = self._exact_get(origin)
+            found = self.exact_text.get(origin)
             if found is not None:
                 return found
             return self._for_unlisted(origin, path)
@@ -276,7 +276,7 @@ class Plan(CompiledPlan):
         # A header list longer than any cached key is not looked up: hashing a 1 MiB list
         # would cost more than refusing it (it is refused by its length alone). The origin
         # and method are hashed whatever happens (the origin and method tables).
-        answer = self._cache_get(key) if len(request_headers) <= _MAX_CACHED_KEY_LENGTH else None
+        answer = self._cache_entries.get(key) if len(request_headers) <= _MAX_CACHED_KEY_LENGTH else None
         if answer is None:
             cacheable = len(origin) + len(request_method) + len(request_headers) <= _MAX_CACHED_KEY_LENGTH
             answer = self._fast(origin, request_method, request_headers, private_network)
@@ -321,7 +321,7 @@ class Plan(CompiledPlan):
         if origin is None:
             return self.no_origin
         if request_method is None or method != PREFLIGHT_METHOD:
-            found = self._exact_raw_get(origin)
+            found = self.exact_raw.get(origin)
             if found is not None:
                 return found
             return self._for_unlisted(origin.decode("latin-1"), path)
@@ -368,7 +368,7 @@ class Plan(CompiledPlan):
     def _for_unlisted(self, origin: str, path: str) -> Addition | Literal[NeedsCallback.NEEDS_CALLBACK]:
         """An actual request's answer for an origin that is not listed exactly: the memo
         of earlier answers, else the patterns and regexes (then remembered)."""
-        found = self._seen_get(origin)
+        found = self._seen_entries.get(origin)
         if found is not None:
             if not found.allowed and logger.isEnabledFor(_DEBUG):
                 _log_refused_origin(origin, path)
@@ -511,7 +511,7 @@ class Plan(CompiledPlan):
             answer = self._fast_answers.lookup((origin, private_network))
             if answer is not None:
                 return answer
-        exact = self._exact_get(origin)  # a listed origin's rule, written once at compile time
+        exact = self.exact_text.get(origin)  # a listed origin's rule, written once at compile time
         rule = exact.rule if exact is not None else self.matcher.static_rule(origin)
         if rule is None:
             if self._has_callback:

@@ -265,6 +265,10 @@ async def run_asgi_layer(owner: Any, scope: Scope, receive: Receive, send: Send)
     raw_acrm: bytes | None = None
     raw_acrh = b""
     pna = False
+    # The same scan as corsware.asgi.CORSMiddleware.__call__'s, on purpose: sharing a function
+    # would cost the adapter a call on every request. tests/report/test_report_only.py
+    # ``test_the_asgi_report_layer_reads_the_request_as_the_adapter_does`` keeps them reading
+    # repeated and preflight headers alike.
     if method != _OPTIONS:
         # Only a preflight needs more than Origin: one name compared per header.
         for name, value in scope["headers"]:

@@ -119,6 +119,10 @@ class CORSMiddleware(MiddlewareBase):
         plan = policy.plan_for(asgi_route_path(scope)) if policy.has_paths else policy.plan
         method = scope["method"]
         origin: bytes | None = None
+        # The report-only layer (corsware._report_layers.run_asgi_layer) scans the headers
+        # alike, on purpose (a shared function would cost a call here, on every request);
+        # tests/report/test_report_only.py ``test_the_asgi_report_layer_reads_the_request_as_the_adapter_does``
+        # keeps the two in step.
         if method != PREFLIGHT_METHOD:
             # Only a preflight (an OPTIONS request, Fetch §"CORS-preflight request") has
             # values beyond Origin to read: the common case compares one name per header and
@@ -142,13 +146,16 @@ class CORSMiddleware(MiddlewareBase):
                     acrh = value if not acrh else acrh + b"," + value
                 elif name == b"access-control-request-private-network":
                     pna = value == b"true"
-            found = plan.for_raw_request(method, origin, acrm, acrh, pna, self.debug, path)
+            # Decoded here rather than by for_raw_request: a preflight's values are text in
+            # the core (its cache keys), and one call less on every preflight.
+            origin_text = None if origin is None else origin.decode("latin-1")
+            acrm_text = None if acrm is None else acrm.decode("latin-1")
+            acrh_text = acrh.decode("latin-1")
+            found = plan.for_request(method, origin_text, acrm_text, acrh_text, pna, self.debug, path)
             if found is NEEDS_CALLBACK:
-                assert origin is not None  # noqa: S101 - only an Origin is asked about
-                origin_text = origin.decode("latin-1")
+                assert origin_text is not None  # noqa: S101 - only an Origin is asked about
                 allowed = await async_verdict(plan.origin_callback(origin_text))
-                found = plan.for_request_decided(allowed, method, origin_text, None if acrm is None else
-                                                 acrm.decode("latin-1"), acrh.decode("latin-1"), pna, self.debug,
+                found = plan.for_request_decided(allowed, method, origin_text, acrm_text, acrh_text, pna, self.debug,
                                                  path)  # fmt: skip
             if type(found) is PreflightAnswer:
                 # A preflight: answered here, never passed to the app.

@@ -83,21 +83,29 @@ class CORSMiddleware(MiddlewareBase):
         path = environ.get("PATH_INFO", "")
         plan = policy.plan_for(wsgi_route_path(path)) if policy.has_paths else policy.plan
         origin = environ.get("HTTP_ORIGIN")
-        method = environ.get("REQUEST_METHOD")
         acrm = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-        acrh = ""
-        pna = False
-        if acrm is not None:  # the rest of a preflight's values (for_request reads them only then)
+        if acrm is None:
+            found = plan.for_request(environ.get("REQUEST_METHOD"), origin, None, "", False, False, path)
+        else:  # the rest of a preflight's values (for_request reads them only then)
             acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
-        found = plan.for_request(method, origin, acrm, acrh, pna, self.debug, path)
+            found = plan.for_request(environ.get("REQUEST_METHOD"), origin, acrm, acrh, pna, self.debug, path)
         if found is None:
             return self.app(environ, start_response)
         if found is NEEDS_CALLBACK:
             assert origin is not None  # noqa: S101 - only an Origin is asked about
             allowed = sync_verdict(plan.origin_callback(origin))
-            found = plan.for_request_decided(allowed, method, origin, acrm, acrh, pna, self.debug, path)
-        if type(found) is PreflightAnswer:
+            found = plan.for_request_decided(
+                allowed,
+                environ.get("REQUEST_METHOD"),
+                origin,
+                acrm,
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", ""),
+                environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+                self.debug,
+                path,
+            )
+        if acrm is not None and type(found) is PreflightAnswer:  # (only a request with ACRM gets one)
             # A preflight: answered here, never passed to the app.
             start_response(_STATUS_LINES[found.status], list(found.text))
             return []

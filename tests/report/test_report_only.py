@@ -474,3 +474,51 @@ def test_asgi_report_only_awaits_an_async_candidate_callback(records: list[dict[
     asgi_call(mw, "GET", "/", {"Origin": APP})
     asgi_call(mw, "GET", "/", {"Origin": EVIL})
     assert sorted((r["origin"], r["outcome"]) for r in mw.report.tally()) == [(APP, "same"), (EVIL, "would_refuse")]
+
+
+async def _ok_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+_PUT = (b"access-control-request-method", b"PUT")
+RAW_REQUESTS = {
+    "two-origin-headers": ("GET", [(b"origin", APP.encode()), (b"origin", APP.encode())]),
+    "two-request-methods": ("OPTIONS", [(b"origin", APP.encode()), _PUT, _PUT]),
+    "request-headers-allowed-first": ("OPTIONS", [(b"origin", APP.encode()), _PUT,
+                                                  (b"access-control-request-headers", b"x-token"),
+                                                  (b"access-control-request-headers", b"x-other")]),
+    "request-headers-allowed-last": ("OPTIONS", [(b"origin", APP.encode()), _PUT,
+                                                 (b"access-control-request-headers", b"x-other"),
+                                                 (b"access-control-request-headers", b"x-token")]),
+    "private-network": ("OPTIONS", [(b"origin", APP.encode()), _PUT,
+                                    (b"access-control-request-private-network", b"true")]),
+    "request-method-on-get": ("GET", [(b"origin", APP.encode()), _PUT]),
+    "options-without-request-method": ("OPTIONS", [(b"origin", APP.encode())]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "headers"), RAW_REQUESTS.values(), ids=RAW_REQUESTS)
+def test_the_asgi_report_layer_reads_the_request_as_the_adapter_does(
+    method: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    """The ASGI adapter and its report-only layer each scan the request headers (a call to
+    share one scan would cost every request of the adapter; both places say so): with a
+    candidate equal to the policy, any difference in how they read repeated or preflight
+    headers shows as a difference in the tally. Each request is built so that reading one
+    header of a repeated pair, or missing one, changes the verdict."""
+    policy = CORSPolicy(allow_origins=[APP], allow_methods=["PUT"], allow_headers=["x-token"])
+    mw = cw_asgi.CORSMiddleware(_ok_asgi, policy=policy, report_only=CORSPolicy.from_mapping(policy.describe()))
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "https",
+             "path": "/", "raw_path": b"/", "root_path": "", "query_string": b"", "headers": headers}  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(mw(scope, receive, send))
+    assert sent[0]["type"] == "http.response.start"
+    assert [row["outcome"] for row in mw.report.tally()] == ["same"]

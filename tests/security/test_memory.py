@@ -106,7 +106,9 @@ def test_never_seen_refused_preflights_do_not_evict_other_clients_answers() -> N
     a client sending preflights with never-seen refused header lists (or from never-seen
     refused origins) pushed every allowed answer out of the cache and made other clients'
     preflights pay for a miss. Refusals found by set operations are not stored now."""
-    plan = CORSPolicy(allow_origins=[APP], allow_methods=["PUT"], allow_headers=["x-token"], preflight_cache_size=64).plan
+    plan = CORSPolicy(
+        allow_origins=[APP], allow_methods=["PUT"], allow_headers=["x-token"], preflight_cache_size=64
+    ).plan
     allowed = plan.for_preflight(APP, "PUT", "x-token")
     assert allowed.allowed
     key = (APP, "PUT", "x-token", False, False)
