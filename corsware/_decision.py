@@ -317,7 +317,11 @@ class Plan(CompiledPlan):
         path: str = "",
     ) -> Addition | PreflightAnswer | Literal[NeedsCallback.NEEDS_CALLBACK] | None:
         """:meth:`for_request` for values as ASGI servers give them (latin-1 bytes): an
-        exact origin of an actual request is found without decoding it."""
+        exact origin of an actual request is found without decoding it.
+
+        Its first tests are :meth:`for_request`'s, on purpose (bytes here, text there, and a
+        call less per request); tests/core/test_fast_paths.py
+        ``test_for_request_matches_reference`` holds both to :func:`classify`."""
         if origin is None:
             return self.no_origin
         if request_method is None or method != PREFLIGHT_METHOD:
