@@ -66,7 +66,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet --group bench
 	touch $(BENCH_STAMP)
 
-# Full run (about 8 minutes on 2 cores): writes docs/performance.md and docs/img/benchmarks-*.png.
+# Full run (about 25 minutes on 2 cores, with the before/after comparison): writes docs/performance.md and docs/img/benchmarks-*.png.
 # BENCH_BEFORE is the revision timed beside today's code, in the same process and the same
 # trials (benchmarks/before.py imports its corsware/ as corsware_before): cc4a887 is main just
 # before the restructure was merged (cf25dd3), so the table shows what the restructure costs.
