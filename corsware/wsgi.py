@@ -84,8 +84,8 @@ class CORSMiddleware(MiddlewareBase):
         plan = policy.plan_for(wsgi_route_path(path)) if policy.has_paths else policy.plan
         origin = environ.get("HTTP_ORIGIN")
         acrm = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-        if acrm is None:
-            found = plan.for_request(environ.get("REQUEST_METHOD"), origin, None, "", False, False, path)
+        if acrm is None:  # not a preflight, whatever the method (for_request reads it only with ACRM)
+            found = plan.for_request(None, origin, None, "", False, False, path)
         else:  # the rest of a preflight's values (for_request reads them only then)
             acrh = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
             pna = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true"
