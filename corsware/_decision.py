@@ -40,7 +40,9 @@ Caches (all :class:`~corsware._cache.PreflightCache`, all drawing from the one
 
 - ``cache``: preflight answers by ``(origin, method, request headers, private network,
   debug)``; keys longer than :data:`_MAX_CACHED_KEY_LENGTH` in total are not cached, nor
-  are debug refusals (their headers echo the request);
+  are debug refusals (their headers echo the request), nor refusals that ``_fast`` found
+  (finding one again costs less than storing it, and never-seen refused preflights must not
+  evict other clients' answers from the shared budget);
 - ``_seen``: actual-request answers by origin, for origins that a pattern or regex allows
   or that nothing allows (exact origins are a compiled dict, not a cache); origins longer
   than ``MAX_ORIGIN_LENGTH`` are not kept;
