@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import threading
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from ..support import firefox as firefox_driver
 from ..support.browser_app import POLICY_ENV
 from ..support.browser_scenarios import APIS, COOKIE, PAGES, SCENARIOS, Scenario, configs
 from ..support.ci import need_executable
-from ..support.servers import PYTHON, free_port, running
+from ..support.servers import PYTHON, free_port, running, serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -119,14 +118,8 @@ class _PageHandler(BaseHTTPRequestHandler):
 def page_port() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _PageHandler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 ENGINES = ("chromium", "firefox")

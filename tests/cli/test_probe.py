@@ -8,9 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
@@ -18,7 +16,7 @@ from corsware.wsgi import CORSMiddleware
 
 from ..support.cases import MAIN
 from ..support.cli import corsware
-from ..support.servers import free_port
+from ..support.servers import free_port, serving, wsgi_server
 
 pytestmark = pytest.mark.server
 
@@ -66,25 +64,11 @@ def _router(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
     return ROUTES[name](environ, start_response)
 
 
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def base() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, _router, _Server, _Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    server = wsgi_server(_router)
+    with serving(server):
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def codes(r: Any) -> list[str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,7 +29,7 @@ import pytest
 
 from ..support.ci import need_executable
 from ..support.server_kinds import gunicorn_cmd
-from ..support.servers import PYTHON, free_port, running
+from ..support.servers import PYTHON, free_port, running, serving
 
 pytestmark = pytest.mark.server
 
@@ -61,14 +60,8 @@ class _Page(BaseHTTPRequestHandler):
 def page_port() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def call_http(api: str, page_port: int, name: str) -> dict[str, Any]:

@@ -24,19 +24,16 @@ import re
 import shlex
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from corsware.wsgi import CORSMiddleware
 from tests.support.cli import corsware
 from tests.support.docs_blocks import DOCS, Block, ConsoleCommand, blocks, console_commands, page_files, runs_corsware
-from tests.support.servers import PYTHON, free_port, running, wait_for_port
+from tests.support.servers import PYTHON, free_port, running, serving, wait_for_port, wsgi_server
 
 #: The ports the sessions show, and what the test runs there (each on a free port).
 DOC_PORTS: dict[int, str] = {
@@ -57,15 +54,6 @@ PAGES = (DOCS / "cli.md", DOCS / "zh" / "cli.md")
 _HOST_PORT = re.compile(r"\b(localhost|127\.0\.0\.1):(\d{2,5})\b")
 _PORT_OPTION = re.compile(r"(--(?:client|api|other)-port[ =])(\d{2,5})\b")
 _VERSION = re.compile(r"\bcorsware \d+(?:\.\d+)+\S*")
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 def _me(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
@@ -127,26 +115,21 @@ def doc_servers() -> Iterator[DocServers]:
     real = servers.ports
     client = f"http://localhost:{real[5000]}"
     api = CORSMiddleware(_me, allow_origins=[client], allow_headers=["Authorization"])
-    auth = make_server("127.0.0.1", real[5003], auth_before_cors(api), _Server, _Quiet)
-    threading.Thread(target=auth.serve_forever, daemon=True).start()
+    auth = wsgi_server(auth_before_cors(api), real[5003])
     demo = [PYTHON, "-m", "corsware", "demo", "--client-port", str(real[5000]), "--api-port", str(real[5001]),
             "--other-port", str(real[5002])]  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, serving(auth):
         log = Path(tmp) / "demo.log"
-        try:
-            with running(demo, real[5001], output=log):
-                for page in (5000, 5002):
-                    wait_for_port(real[page])
-                deadline = time.monotonic() + 10
-                while "Ctrl-C stops the demo" not in log.read_text() and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                said = log.read_text()
-                if "busy" in said:  # the demo moved to other ports: the mapping would be wrong
-                    raise RuntimeError(f"corsware demo did not get the ports it was given:\n{said}")
-                yield servers
-        finally:
-            auth.shutdown()
-            auth.server_close()
+        with running(demo, real[5001], output=log):
+            for page in (5000, 5002):
+                wait_for_port(real[page])
+            deadline = time.monotonic() + 10
+            while "Ctrl-C stops the demo" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            said = log.read_text()
+            if "busy" in said:  # the demo moved to other ports: the mapping would be wrong
+                raise RuntimeError(f"corsware demo did not get the ports it was given:\n{said}")
+            yield servers
 
 
 @dataclass(frozen=True)
