@@ -23,6 +23,7 @@ Policies that no file or variable can hold (compiled regexes, callbacks) are bui
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -195,18 +196,6 @@ def _gunicorn(tmp: Path, policy: dict[str, Any], case_index: int, worker: str) -
 
 
 @contextlib.contextmanager
-def gunicorn_sync(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _gunicorn(tmp, policy, case_index, "sync") as server:
-        yield server
-
-
-@contextlib.contextmanager
-def gunicorn_gthread(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _gunicorn(tmp, policy, case_index, "gthread") as server:
-        yield server
-
-
-@contextlib.contextmanager
 def uvicorn(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
     setup = _setup(tmp, policy, case_index, use_file=False)
     if setup.jsonable:
@@ -279,30 +268,6 @@ def _granian_server(tmp: Path, policy: dict[str, Any], case_index: int, interfac
 
 
 @contextlib.contextmanager
-def granian_asgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _granian_server(tmp, policy, case_index, "asgi", "1") as server:
-        yield server
-
-
-@contextlib.contextmanager
-def granian_asgi_h2c(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _granian_server(tmp, policy, case_index, "asgi", "2") as server:
-        yield server
-
-
-@contextlib.contextmanager
-def granian_wsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _granian_server(tmp, policy, case_index, "wsgi", "1") as server:
-        yield server
-
-
-@contextlib.contextmanager
-def granian_wsgi_h2c(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _granian_server(tmp, policy, case_index, "wsgi", "2") as server:
-        yield server
-
-
-@contextlib.contextmanager
 def _hypercorn_server(tmp: Path, policy: dict[str, Any], case_index: int, kind: str) -> Iterator[Server]:
     setup = _setup(tmp, policy, case_index, use_file=True)
     app = "tests.support.server_app:case_asgi()" if not setup.jsonable else "corsware.asgi:from_env()"
@@ -312,18 +277,6 @@ def _hypercorn_server(tmp: Path, policy: dict[str, Any], case_index: int, kind: 
     log = tmp / "hypercorn.log"
     with running(hypercorn_cmd(port, app), port, env=setup.env, cwd=str(REPO), output=log):
         yield Server(kind, port, [log], tmp / "calls")
-
-
-@contextlib.contextmanager
-def hypercorn(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _hypercorn_server(tmp, policy, case_index, "hypercorn") as server:
-        yield server
-
-
-@contextlib.contextmanager
-def hypercorn_h2c(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
-    with _hypercorn_server(tmp, policy, case_index, "hypercorn-h2c") as server:
-        yield server
 
 
 @contextlib.contextmanager
@@ -424,7 +377,7 @@ def nginx_in_front(tmp: Path, upstream: Server, *, via: str, kind: str) -> Itera
 @contextlib.contextmanager
 def nginx_gunicorn(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[Server]:
     with (
-        gunicorn_sync(tmp, policy, case_index) as app_server,
+        _gunicorn(tmp, policy, case_index, "sync") as app_server,
         nginx_in_front(tmp, app_server, via="proxy", kind="nginx-gunicorn") as server,
     ):
         yield server
@@ -447,18 +400,18 @@ def nginx_uwsgi(tmp: Path, policy: dict[str, Any], case_index: int) -> Iterator[
 Starter = Callable[[Path, dict[str, Any], int], contextlib.AbstractContextManager[Server]]
 
 KINDS: dict[str, Starter] = {
-    "gunicorn-sync": gunicorn_sync,
+    "gunicorn-sync": functools.partial(_gunicorn, worker="sync"),
     "uvicorn": uvicorn,
-    "gunicorn-gthread": gunicorn_gthread,
+    "gunicorn-gthread": functools.partial(_gunicorn, worker="gthread"),
     "uwsgi": uwsgi,
     "nginx-gunicorn": nginx_gunicorn,
     "nginx-uwsgi": nginx_uwsgi,
-    "granian-asgi": granian_asgi,
-    "granian-asgi-h2c": granian_asgi_h2c,
-    "granian-wsgi": granian_wsgi,
-    "granian-wsgi-h2c": granian_wsgi_h2c,
-    "hypercorn": hypercorn,
-    "hypercorn-h2c": hypercorn_h2c,
+    "granian-asgi": functools.partial(_granian_server, interface="asgi", http="1"),
+    "granian-asgi-h2c": functools.partial(_granian_server, interface="asgi", http="2"),
+    "granian-wsgi": functools.partial(_granian_server, interface="wsgi", http="1"),
+    "granian-wsgi-h2c": functools.partial(_granian_server, interface="wsgi", http="2"),
+    "hypercorn": functools.partial(_hypercorn_server, kind="hypercorn"),
+    "hypercorn-h2c": functools.partial(_hypercorn_server, kind="hypercorn-h2c"),
     "daphne": daphne,
 }
 
