@@ -20,30 +20,18 @@ from corsware import CORSPolicy
 
 from . import shared_app
 
-
-def _record(path: str) -> None:
-    calls_file = os.environ.get("SERVERS_CALLS_FILE")
-    if calls_file:
-        # O_APPEND: one short write per call, atomic even with several workers.
-        fd = os.open(calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, path.encode("utf-8", "surrogateescape") + b"\n")
-        finally:
-            os.close(fd)
-
-
 _wsgi_inner = shared_app.WSGIApp()
 _asgi_inner = shared_app.ASGIApp()
 
 
 def wsgi_app(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-    _record(environ["PATH_INFO"])
+    shared_app.append_call(environ["PATH_INFO"])
     return _wsgi_inner(environ, start_response)
 
 
 async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "http":
-        _record(scope["path"])
+        shared_app.append_call(scope["path"])
     await _asgi_inner(scope, receive, send)
 
 

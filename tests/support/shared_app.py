@@ -14,12 +14,26 @@ preflight never reached it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 
 class AppError(RuntimeError):
     """Raised by the ``/raise`` route."""
+
+
+def append_call(path: str) -> None:
+    """When the process is a server started by the tests, append ``path`` to the file named
+    by ``SERVERS_CALLS_FILE``: the tests read which paths reached the app. ``O_APPEND``: one
+    short write per call, atomic even with several workers."""
+    calls_file = os.environ.get("SERVERS_CALLS_FILE")
+    if calls_file:
+        fd = os.open(calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, path.encode("utf-8", "surrogateescape") + b"\n")
+        finally:
+            os.close(fd)
 
 
 def _route(path: str) -> tuple[int, list[tuple[str, str]], list[bytes]]:

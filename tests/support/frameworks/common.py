@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-from ..shared_app import AppError, _route
+from ..shared_app import AppError, _route, append_call
 
 __all__ = ["CALLS", "METHODS", "AppError", "record", "reset", "route"]
 
@@ -21,13 +19,7 @@ def record(path: str) -> None:
     """Note that the app was called with ``path``: in :data:`CALLS`, and when the process is a
     server started by the tests, in the file named by ``SERVERS_CALLS_FILE`` too."""
     CALLS.append(path)
-    calls_file = os.environ.get("SERVERS_CALLS_FILE")
-    if calls_file:
-        fd = os.open(calls_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, path.encode("utf-8", "surrogateescape") + b"\n")
-        finally:
-            os.close(fd)
+    append_call(path)
 
 
 def reset() -> None:
